@@ -1,0 +1,510 @@
+//! Serve the Xiong'an Chain REST and WebSocket API, its OpenAPI document and metrics.
+//!
+//! Every error is JSON `{"error": {"code": "STABLE_CODE", "message": "... naming the field"}}`
+//! with a 4xx status for bad input and 5xx only for node faults. Reads go through
+//! [`xa_node::Chain`] (committed storage and the mempool); writes only enter the mempool.
+
+mod openapi;
+
+use axum::{
+    Json, Router,
+    extract::{
+        Path, Query, State,
+        rejection::JsonRejection,
+        ws::{Message, WebSocket, WebSocketUpgrade},
+    },
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+use tokio::sync::broadcast;
+use xa_node::Chain;
+use xa_types::{
+    Address, Block, ErrorCode, Hash, Receipt, Transaction, TxError, decode,
+    modules::{
+        accounts::{Account, account_key},
+        notary::{NotaryRecord, record_key},
+    },
+};
+
+/// A committed-block event, as sent on `/v1/events` and used by waiters.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockEvent {
+    /// Height.
+    pub height: u64,
+    /// Block hash.
+    pub hash: Hash,
+    /// Consensus time.
+    pub time_ms: u64,
+    /// Receipts of its transactions.
+    pub receipts: Arc<Vec<Receipt>>,
+}
+
+/// Shared state of the API.
+#[derive(Clone)]
+pub struct ApiState {
+    chain: Arc<Chain>,
+    events: broadcast::Sender<Arc<BlockEvent>>,
+    metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    name: String,
+}
+
+/// An API error with its HTTP status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: TxError,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error: TxError::new(code, message),
+        }
+    }
+    fn bad(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+    fn internal(message: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            message.to_string(),
+        )
+    }
+}
+
+impl From<TxError> for ApiError {
+    fn from(error: TxError) -> Self {
+        let status = match error.code {
+            ErrorCode::MempoolFull | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::DuplicateTransaction | ErrorCode::AlreadyExists => StatusCode::CONFLICT,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Timeout => StatusCode::ACCEPTED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self { status, error }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": {"code": self.error.code.as_str(), "message": self.error.message}})),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Build the router.
+pub fn router(chain: Arc<Chain>, name: String, metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Router {
+    let (events, _) = broadcast::channel(1024);
+    let sender = events.clone();
+    chain.on_commit(move |c| {
+        let _ = sender.send(Arc::new(BlockEvent {
+            height: c.block.header.height,
+            hash: c.hash,
+            time_ms: c.block.header.time_ms,
+            receipts: c.receipts.clone(),
+        }));
+    });
+    let state = ApiState {
+        chain,
+        events,
+        metrics,
+        name,
+    };
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/transactions", post(submit))
+        .route("/v1/transactions/batch", post(submit_batch))
+        .route("/v1/transactions/{hash}", get(transaction))
+        .route("/v1/blocks/{id}", get(block))
+        .route("/v1/state/{module}/{key}", get(state_entry))
+        .route("/v1/notary/{digest}", get(notary))
+        .route("/v1/accounts/{address}", get(account))
+        .route("/v1/events", get(events_ws))
+        .route("/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/metrics", get(metrics_text))
+        .fallback(|| async {
+            ApiError::not_found("no such endpoint; see /v1/openapi.json")
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serve the API on `addr` until the process stops.
+pub async fn serve(chain: Arc<Chain>, addr: SocketAddr, name: String, metrics: Arc<dyn Fn() -> String + Send + Sync>) {
+    let app = router(chain, name, metrics);
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("API server stopped: {e}");
+            }
+        }
+        Err(e) => tracing::error!(%addr, "cannot listen for the API: {e}"),
+    }
+}
+
+async fn status(State(s): State<ApiState>) -> ApiResult<Value> {
+    let (height, hash) = s.chain.tip();
+    let root = s
+        .chain
+        .store
+        .state_root(height)
+        .map_err(ApiError::internal)?
+        .map(Hash);
+    let header = s
+        .chain
+        .block_at(height)
+        .map_err(ApiError::internal)?
+        .map(|b| b.block().header.clone());
+    Ok(Json(json!({
+        "node": s.name,
+        "chain_id": s.chain.genesis.chain_id,
+        "suite": s.chain.genesis.suite,
+        "genesis_hash": s.chain.genesis.hash(),
+        "height": height,
+        "block_hash": hash,
+        "state_root": root,
+        "time_ms": header.map(|h| h.time_ms),
+        "validators": s.chain.genesis.validators.iter().map(|v| json!({"name": v.name, "consensus_key": hex::encode(&v.consensus_key), "p2p_address": v.p2p_address})).collect::<Vec<_>>(),
+        "mempool_size": s.chain.mempool.len(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct SubmitQuery {
+    /// Wait until the transaction is committed.
+    #[serde(default)]
+    wait: bool,
+    /// How long to wait, in milliseconds (default 30 000, at most 120 000).
+    timeout_ms: Option<u64>,
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(t)| t).map_err(|e| {
+        ApiError::bad(
+            ErrorCode::MalformedRequest,
+            format!("body: {}", e.body_text()),
+        )
+    })
+}
+
+async fn submit(
+    State(s): State<ApiState>,
+    Query(q): Query<SubmitQuery>,
+    body: Result<Json<Transaction>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let tx = json_body(body)?;
+    // Subscribe before submitting so the commit cannot slip between the two.
+    let mut events = s.events.subscribe();
+    let chain = s.chain.clone();
+    let result = tokio::task::spawn_blocking(move || chain.submit(vec![tx]))
+        .await
+        .map_err(ApiError::internal)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no result"))?;
+    let hash = result?;
+    if !q.wait {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"hash": hash, "status": "pending"})),
+        )
+            .into_response());
+    }
+    let timeout = Duration::from_millis(q.timeout_ms.unwrap_or(30_000).min(120_000));
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(ev) => {
+                    if let Some(r) = ev.receipts.iter().find(|r| r.tx_hash == hash) {
+                        return Some((ev.clone(), r.clone()));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Fall back to storage for anything we skipped.
+                    if let Ok(Some(bytes)) = s.chain.store.receipt(&hash.0)
+                        && let Ok(r) = decode::<Receipt>(&bytes)
+                    {
+                        return Some((
+                            Arc::new(BlockEvent {
+                                height: r.height,
+                                hash: Hash::default(),
+                                time_ms: 0,
+                                receipts: Arc::new(vec![]),
+                            }),
+                            r,
+                        ));
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, wait).await {
+        Ok(Some((_, receipt))) => Ok((
+            StatusCode::OK,
+            Json(json!({"hash": hash, "status": "committed", "receipt": receipt})),
+        )
+            .into_response()),
+        _ => Err(ApiError::from(TxError::new(
+            ErrorCode::Timeout,
+            format!("transaction {hash} is pending; not committed within {} ms", timeout.as_millis()),
+        ))),
+    }
+}
+
+async fn submit_batch(
+    State(s): State<ApiState>,
+    body: Result<Json<Vec<Transaction>>, JsonRejection>,
+) -> ApiResult<Value> {
+    let txs = json_body(body)?;
+    if txs.len() > 10_000 {
+        return Err(ApiError::bad(
+            ErrorCode::TooLarge,
+            "body: at most 10000 transactions per batch",
+        ));
+    }
+    let chain = s.chain.clone();
+    let results = tokio::task::spawn_blocking(move || chain.submit(txs))
+        .await
+        .map_err(ApiError::internal)?;
+    let out: Vec<Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(h) => json!({"hash": h, "status": "pending"}),
+            Err(e) => json!({"error": {"code": e.code.as_str(), "message": e.message}}),
+        })
+        .collect();
+    Ok(Json(json!({ "results": out })))
+}
+
+fn parse_hash(field: &str, s: &str) -> Result<Hash, ApiError> {
+    s.parse::<Hash>().map_err(|_| {
+        ApiError::bad(
+            ErrorCode::MalformedRequest,
+            format!("{field}: '{s}' is not a 32-byte hex hash"),
+        )
+    })
+}
+
+async fn transaction(State(s): State<ApiState>, Path(hash): Path<String>) -> ApiResult<Value> {
+    let hash = parse_hash("hash", &hash)?;
+    let store = &s.chain.store;
+    if let Some((height, index)) = store.tx_location(&hash.0).map_err(ApiError::internal)? {
+        let receipt = store
+            .receipt(&hash.0)
+            .map_err(ApiError::internal)?
+            .and_then(|b| decode::<Receipt>(&b).ok());
+        let block = s.chain.block_at(height).map_err(ApiError::internal)?;
+        let tx = block
+            .as_ref()
+            .and_then(|b| b.block().txs.get(index as usize).cloned());
+        return Ok(Json(json!({
+            "hash": hash,
+            "status": "committed",
+            "block_height": height,
+            "block_hash": block.as_ref().map(|b| b.hash()),
+            "index": index,
+            "receipt": receipt,
+            "transaction": tx,
+        })));
+    }
+    if s.chain.mempool.contains(&hash) {
+        return Ok(Json(json!({"hash": hash, "status": "pending"})));
+    }
+    Err(ApiError::not_found(format!("hash: no transaction {hash}")))
+}
+
+fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
+    let block = s
+        .chain
+        .block_at(height)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("height: no block at {height}")))?;
+    let suite = s.chain.suite;
+    let b: &Block = block.block();
+    let finalization = s
+        .chain
+        .store
+        .finalization(height)
+        .map_err(ApiError::internal)?
+        .map(hex::encode);
+    Ok(json!({
+        "hash": block.hash(),
+        "header": b.header,
+        "transactions": b.txs.iter().map(|t| t.hash(suite)).collect::<Vec<_>>(),
+        "finalization": finalization,
+    }))
+}
+
+async fn block(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<Value> {
+    let height = if id == "latest" {
+        s.chain.tip().0
+    } else {
+        id.parse::<u64>().map_err(|_| {
+            ApiError::bad(
+                ErrorCode::MalformedRequest,
+                format!("height: '{id}' is neither a number nor 'latest'"),
+            )
+        })?
+    };
+    block_json(&s, height).map(Json)
+}
+
+#[derive(Deserialize)]
+struct StateQuery {
+    #[serde(default)]
+    proof: bool,
+    height: Option<u64>,
+}
+
+/// Map a module's public key name to its state key and a JSON rendering of values.
+fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, fn(&[u8]) -> Value), ApiError> {
+    match module {
+        "notary" => Ok((record_key(&parse_hash("key", key)?), |b| {
+            decode::<NotaryRecord>(b)
+                .map(|r| json!(r))
+                .unwrap_or(Value::Null)
+        })),
+        "accounts" => Ok((account_key(&parse_hash("key", key)?), |b| {
+            decode::<Account>(b).map(|a| json!(a)).unwrap_or(Value::Null)
+        })),
+        other => Err(ApiError::bad(
+            ErrorCode::UnknownModule,
+            format!("module: no readable module '{other}' (notary, accounts)"),
+        )),
+    }
+}
+
+async fn state_entry(
+    State(s): State<ApiState>,
+    Path((module, key)): Path<(String, String)>,
+    Query(q): Query<StateQuery>,
+) -> ApiResult<Value> {
+    let (raw_key, render) = state_key(&module, &key)?;
+    let (tip, _) = s.chain.tip();
+    let height = q.height.unwrap_or(tip);
+    if height > tip {
+        return Err(ApiError::bad(
+            ErrorCode::InvalidArgument,
+            format!("height: {height} is above the committed height {tip}"),
+        ));
+    }
+    let store = &s.chain.store;
+    let root = store
+        .state_root(height)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("height: no state at {height}")))?;
+    let (value, proof) = if q.proof {
+        let (v, p) = store
+            .get_with_proof(&raw_key, height)
+            .map_err(ApiError::internal)?;
+        (v, Some(p))
+    } else {
+        (store.get(&raw_key, height).map_err(ApiError::internal)?, None)
+    };
+    Ok(Json(json!({
+        "module": module,
+        "key": key,
+        "state_key": hex::encode(&raw_key),
+        "height": height,
+        "state_root": Hash(root),
+        "exists": value.is_some(),
+        "value": value.as_deref().map(render),
+        "value_hex": value.as_deref().map(hex::encode),
+        "proof": proof,
+    })))
+}
+
+async fn notary(State(s): State<ApiState>, Path(digest): Path<String>) -> ApiResult<Value> {
+    let digest = parse_hash("digest", &digest)?;
+    let bytes = s
+        .chain
+        .store
+        .get_latest(&record_key(&digest))
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("digest: {digest} is not anchored")))?;
+    let record: NotaryRecord = decode(&bytes).map_err(ApiError::internal)?;
+    let block_hash = s
+        .chain
+        .store
+        .block_hash(record.height)
+        .map_err(ApiError::internal)?
+        .map(Hash);
+    Ok(Json(json!({"record": record, "block_hash": block_hash})))
+}
+
+async fn account(State(s): State<ApiState>, Path(address): Path<String>) -> ApiResult<Value> {
+    let address: Address = parse_hash("address", &address)?;
+    let account = s
+        .chain
+        .store
+        .get_latest(&account_key(&address))
+        .map_err(ApiError::internal)?
+        .and_then(|b| decode::<Account>(&b).ok())
+        .unwrap_or_default();
+    Ok(Json(json!({"address": address, "account": account})))
+}
+
+async fn events_ws(State(s): State<ApiState>, ws: WebSocketUpgrade) -> Response {
+    let rx = s.events.subscribe();
+    ws.on_upgrade(move |socket| forward_events(socket, rx))
+}
+
+async fn forward_events(mut socket: WebSocket, mut rx: broadcast::Receiver<Arc<BlockEvent>>) {
+    loop {
+        match rx.recv().await {
+            Ok(ev) => {
+                let text = match serde_json::to_string(&*ev) {
+                    Ok(t) => t,
+                    Err(_) => continue,
+                };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                let msg = json!({"warning": "lagged", "skipped_blocks": n}).to_string();
+                if socket.send(Message::Text(msg.into())).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn metrics_text(State(s): State<ApiState>) -> Response {
+    let (height, _) = s.chain.tip();
+    let mut text = (s.metrics)();
+    text.push_str(&format!(
+        "# HELP xa_committed_height Height of the last committed block.\n# TYPE xa_committed_height gauge\nxa_committed_height {height}\n# HELP xa_mempool_transactions Pending transactions.\n# TYPE xa_mempool_transactions gauge\nxa_mempool_transactions {}\n",
+        s.chain.mempool.len()
+    ));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}

@@ -1,0 +1,94 @@
+//! The OpenAPI 3.1 document served at `/v1/openapi.json`.
+//!
+//! Written as data rather than derived: the API is small, and a derive crate would add more
+//! build time than this file has lines.
+
+use serde_json::{Value, json};
+
+fn err() -> Value {
+    json!({"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(schema: Value) -> Value {
+    json!({"description": "OK", "content": {"application/json": {"schema": schema}}})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let hash = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Xiong'an Chain API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Submit signed transactions, read blocks, transactions and state with Merkle proofs, and follow committed blocks. Errors are {\"error\":{\"code\",\"message\"}} with stable codes."
+        },
+        "paths": {
+            "/v1/status": {"get": {"summary": "Chain and node status", "responses": {"200": ok(json!({"type": "object"}))}}},
+            "/v1/transactions": {"post": {
+                "summary": "Submit a signed transaction",
+                "parameters": [
+                    {"name": "wait", "in": "query", "schema": {"type": "boolean"}, "description": "Wait until committed"},
+                    {"name": "timeout_ms", "in": "query", "schema": {"type": "integer"}, "description": "Wait at most this long (default 30000, max 120000)"}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Transaction"}}}},
+                "responses": {"200": ok(json!({"type": "object", "description": "committed, with receipt"})), "202": ok(json!({"type": "object", "description": "accepted, pending"})), "400": err(), "409": err(), "413": err(), "503": err()}
+            }},
+            "/v1/transactions/batch": {"post": {
+                "summary": "Submit up to 10000 signed transactions; one result per transaction",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Transaction"}}}}},
+                "responses": {"200": ok(json!({"type": "object"})), "400": err()}
+            }},
+            "/v1/transactions/{hash}": {"get": {
+                "summary": "A transaction's status, block and receipt",
+                "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/blocks/{id}": {"get": {
+                "summary": "A block by height, or the latest",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"oneOf": [{"type": "integer"}, {"const": "latest"}]}}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/state/{module}/{key}": {"get": {
+                "summary": "A state entry (or its absence) at a height, optionally with a Merkle proof against the block's state root",
+                "parameters": [
+                    {"name": "module", "in": "path", "required": true, "schema": {"enum": ["notary", "accounts"]}},
+                    {"name": "key", "in": "path", "required": true, "schema": hash},
+                    {"name": "proof", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "height", "in": "query", "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/notary/{digest}": {"get": {
+                "summary": "A notarized record with its block, time and signers",
+                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/accounts/{address}": {"get": {
+                "summary": "An account's next nonce and keys",
+                "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err()}
+            }},
+            "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
+            "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}}
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string", "enum": ["MALFORMED_REQUEST","BAD_SIGNATURE","WRONG_CHAIN_ID","STALE_NONCE","NONCE_TOO_HIGH","DUPLICATE_TRANSACTION","EXPIRED","UNKNOWN_MODULE","UNKNOWN_METHOD","INVALID_ARGUMENT","TOO_LARGE","MEMPOOL_FULL","ALREADY_EXISTS","NOT_FOUND","PERMISSION_DENIED","WRONG_SUITE","INTERNAL","UNAVAILABLE","TIMEOUT"]},
+                "message": {"type": "string"}}}}},
+            "Transaction": {"type": "object", "required": ["body", "signatures"], "properties": {
+                "body": {"type": "object", "required": ["chain_id", "sender", "nonce", "expiry_height", "call"], "properties": {
+                    "chain_id": {"type": "string"},
+                    "sender": hash,
+                    "nonce": {"type": "integer", "minimum": 0},
+                    "expiry_height": {"type": "integer", "minimum": 0},
+                    "call": {"type": "object", "required": ["module", "method", "args"], "properties": {
+                        "module": {"type": "string"}, "method": {"type": "string"},
+                        "args": {"type": "string", "description": "hex of the borsh-encoded arguments"}}}}},
+                "signatures": {"type": "array", "items": {"type": "object", "required": ["public_key", "signature"], "properties": {
+                    "public_key": {"type": "string", "description": "suite:hex, e.g. ed25519:ab.."},
+                    "signature": {"type": "string", "description": "hex"}}}}}}
+        }}
+    })
+}

@@ -1,0 +1,301 @@
+//! Hold verified pending transactions in nonce order until a block includes them.
+//!
+//! # Rules
+//! - A transaction enters only after the stateless checks ([`xa_execution::Executor::check_stateless`])
+//!   and signature verification (batched, [`xa_crypto::verify_batch`]).
+//! - Its nonce must not be below the sender's next committed nonce (`STALE_NONCE`) nor more than
+//!   [`Config::max_nonce_ahead`] above it (`NONCE_TOO_HIGH`); the same hash twice is
+//!   `DUPLICATE_TRANSACTION`.
+//! - Bounded by count and bytes; when full, new transactions get `MEMPOOL_FULL` (back-pressure),
+//!   never an eviction of older ones.
+//! - Selection for a proposal is in arrival order, each sender's nonces ascending; transactions
+//!   already in uncommitted ancestor blocks are skipped.
+//!
+//! The mempool is node-local: nothing here is consensus-critical, so it may use hash maps.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use xa_execution::{Executor, check_nonce};
+use xa_types::{Address, ErrorCode, Hash, Suite, Transaction, TxError};
+
+/// Mempool limits.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Most transactions held.
+    pub max_txs: usize,
+    /// Most encoded bytes held.
+    pub max_bytes: usize,
+    /// How far ahead of the committed nonce a sender may queue.
+    pub max_nonce_ahead: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_txs: 200_000,
+            max_bytes: 256 * 1024 * 1024,
+            max_nonce_ahead: 1_024,
+        }
+    }
+}
+
+struct Entry {
+    tx: Arc<Transaction>,
+    hash: Hash,
+    size: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Arrival order -> (sender, nonce).
+    queue: BTreeMap<u64, (Address, u64)>,
+    /// Sender -> nonce -> (arrival, entry).
+    by_sender: HashMap<Address, BTreeMap<u64, (u64, Entry)>>,
+    hashes: HashSet<Hash>,
+    next_seq: u64,
+    bytes: usize,
+}
+
+/// The pool of pending transactions.
+pub struct Mempool {
+    config: Config,
+    suite: Suite,
+    inner: Mutex<Inner>,
+}
+
+/// A transaction that passed admission, with its hash.
+pub type Admitted = (Hash, Arc<Transaction>);
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new(config: Config, suite: Suite) -> Self {
+        Self {
+            config,
+            suite,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Number of pending transactions.
+    pub fn len(&self) -> usize {
+        self.lock().hashes.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `hash` is pending.
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.lock().hashes.contains(hash)
+    }
+
+    /// Whether exactly `tx` (same body and same signatures) is pending, and so had its
+    /// signatures verified on admission.
+    pub fn is_verified(&self, tx: &Transaction) -> bool {
+        let inner = self.lock();
+        inner
+            .by_sender
+            .get(&tx.body.sender)
+            .and_then(|m| m.get(&tx.body.nonce))
+            .is_some_and(|(_, e)| *e.tx == *tx)
+    }
+
+    /// Check and admit a batch of transactions. `next_nonce` returns the sender's next
+    /// committed nonce. Returns one result per input, in order.
+    pub fn submit(
+        &self,
+        executor: &Executor,
+        txs: Vec<Transaction>,
+        next_nonce: impl Fn(&Address) -> u64,
+    ) -> Vec<Result<Hash, TxError>> {
+        // Stateless checks first, then one batched signature verification for the survivors.
+        let mut results: Vec<Result<Hash, TxError>> = Vec::with_capacity(txs.len());
+        let mut candidates = Vec::new();
+        for (i, tx) in txs.into_iter().enumerate() {
+            match executor.check_stateless(&tx) {
+                Ok(()) => {
+                    let hash = tx.hash(self.suite);
+                    results.push(Ok(hash));
+                    candidates.push((i, hash, tx));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        let bodies: Vec<Vec<u8>> = candidates
+            .iter()
+            .map(|(_, _, tx)| tx.body.signing_bytes())
+            .collect();
+        let mut items = Vec::new();
+        let mut owner = Vec::new();
+        for (c, (_, _, tx)) in candidates.iter().enumerate() {
+            for s in &tx.signatures {
+                items.push((&s.public_key, bodies[c].as_slice(), &s.signature));
+                owner.push(c);
+            }
+        }
+        let verdicts = xa_crypto::verify_batch(&items);
+        let mut valid = vec![true; candidates.len()];
+        for (ok, c) in verdicts.iter().zip(owner) {
+            if !ok {
+                valid[c] = false;
+            }
+        }
+        let mut inner = self.lock();
+        for ((i, hash, tx), ok) in candidates.into_iter().zip(valid) {
+            if !ok {
+                results[i] = Err(TxError::new(
+                    ErrorCode::BadSignature,
+                    "signatures: a signature does not verify over the body",
+                ));
+                continue;
+            }
+            if let Err(e) = self.admit(&mut inner, hash, tx, &next_nonce) {
+                results[i] = Err(e);
+            }
+        }
+        results
+    }
+
+    fn admit(
+        &self,
+        inner: &mut Inner,
+        hash: Hash,
+        tx: Transaction,
+        next_nonce: &impl Fn(&Address) -> u64,
+    ) -> Result<(), TxError> {
+        if inner.hashes.contains(&hash) {
+            return Err(TxError::new(
+                ErrorCode::DuplicateTransaction,
+                format!("transaction {hash} is already pending"),
+            ));
+        }
+        let sender = tx.body.sender;
+        let nonce = tx.body.nonce;
+        let next = next_nonce(&sender);
+        if nonce < next {
+            check_nonce(next, nonce)?;
+        }
+        if nonce > next.saturating_add(self.config.max_nonce_ahead) {
+            return Err(TxError::new(
+                ErrorCode::NonceTooHigh,
+                format!(
+                    "body.nonce: {nonce} is more than {} ahead of the next nonce {next}",
+                    self.config.max_nonce_ahead
+                ),
+            ));
+        }
+        if inner
+            .by_sender
+            .get(&sender)
+            .is_some_and(|m| m.contains_key(&nonce))
+        {
+            return Err(TxError::new(
+                ErrorCode::DuplicateTransaction,
+                format!("body.nonce: sender already has a pending transaction with nonce {nonce}"),
+            ));
+        }
+        let size = tx.encoded_len();
+        if inner.hashes.len() >= self.config.max_txs
+            || inner.bytes + size > self.config.max_bytes
+        {
+            return Err(TxError::new(
+                ErrorCode::MempoolFull,
+                "mempool: full, retry later",
+            ));
+        }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.queue.insert(seq, (sender, nonce));
+        inner.by_sender.entry(sender).or_default().insert(
+            nonce,
+            (
+                seq,
+                Entry {
+                    tx: Arc::new(tx),
+                    hash,
+                    size,
+                },
+            ),
+        );
+        inner.hashes.insert(hash);
+        inner.bytes += size;
+        Ok(())
+    }
+
+    /// Pick up to `max` transactions for a proposal, skipping those in `exclude` (already in
+    /// uncommitted ancestors). Within a sender, nonces come out ascending.
+    pub fn select(&self, max: usize, exclude: &HashSet<Hash>) -> Vec<Admitted> {
+        let inner = self.lock();
+        let mut out = Vec::with_capacity(max.min(inner.hashes.len()));
+        let mut taken: HashMap<Address, u64> = HashMap::new();
+        for (sender, nonce) in inner.queue.values() {
+            if out.len() >= max {
+                break;
+            }
+            let Some(nonces) = inner.by_sender.get(sender) else {
+                continue;
+            };
+            // Emit this sender's pending nonces in order, up to and including `nonce`,
+            // so a later arrival with a lower nonce still goes first.
+            let from = taken.get(sender).map(|n| n + 1).unwrap_or(0);
+            if *nonce < from {
+                continue;
+            }
+            for (n, (_, entry)) in nonces.range(from..=*nonce) {
+                if out.len() >= max {
+                    break;
+                }
+                taken.insert(*sender, *n);
+                if !exclude.contains(&entry.hash) {
+                    out.push((entry.hash, entry.tx.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Remove transactions by hash (committed, or permanently invalid).
+    pub fn remove(&self, txs: &[(Address, u64)]) {
+        let mut inner = self.lock();
+        for (sender, nonce) in txs {
+            Self::remove_one(&mut inner, sender, *nonce);
+        }
+    }
+
+    fn remove_one(inner: &mut Inner, sender: &Address, nonce: u64) {
+        let Some(nonces) = inner.by_sender.get_mut(sender) else {
+            return;
+        };
+        if let Some((seq, entry)) = nonces.remove(&nonce) {
+            inner.queue.remove(&seq);
+            inner.hashes.remove(&entry.hash);
+            inner.bytes -= entry.size;
+        }
+        if nonces.is_empty() {
+            inner.by_sender.remove(sender);
+        }
+    }
+
+    /// After a commit: drop every pending transaction of `sender` below `next_nonce`.
+    pub fn prune_sender(&self, sender: &Address, next_nonce: u64) {
+        let mut inner = self.lock();
+        let stale: Vec<u64> = inner
+            .by_sender
+            .get(sender)
+            .map(|m| m.range(..next_nonce).map(|(n, _)| *n).collect())
+            .unwrap_or_default();
+        for n in stale {
+            Self::remove_one(&mut inner, sender, n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+//! The consensus application: propose blocks from the mempool, verify others' proposals, and
+//! commit finalized blocks in height order.
+
+use crate::block::{ChainBlock, from_digest};
+use crate::chain::Chain;
+use commonware_actor::Feedback;
+use commonware_consensus::{
+    Heightable, Reporter,
+    marshal::{Update, ancestry::Ancestry},
+    simplex::{scheme::ed25519::Scheme, types::Context},
+};
+use commonware_cryptography::{Digested, ed25519, sha256::Digest};
+use commonware_runtime::Clock;
+use commonware_utils::{Acknowledgement, acknowledgement::Exact};
+use futures::{StreamExt, channel::mpsc};
+use std::{marker::PhantomData, sync::Arc, time::UNIX_EPOCH};
+
+/// Consensus context of a proposal.
+pub type Ctx = Context<Digest, ed25519::PublicKey>;
+
+/// The application marshal drives.
+pub struct App<E> {
+    chain: Arc<Chain>,
+    _runtime: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for App<E> {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            _runtime: PhantomData,
+        }
+    }
+}
+
+impl<E> App<E> {
+    /// An application over `chain`.
+    pub fn new(chain: Arc<Chain>) -> Self {
+        Self {
+            chain,
+            _runtime: PhantomData,
+        }
+    }
+}
+
+fn now_ms<E: Clock>(env: &E) -> u64 {
+    env.current()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Make sure `first` and the ancestors the stream yields after it are executed, oldest first.
+/// Returns false if the chain is invalid or leaves the finalized chain.
+async fn ensure_executed(
+    chain: &Chain,
+    first: Digested<ChainBlock>,
+    ancestry: &mut (impl Ancestry<ChainBlock> + Unpin),
+) -> bool {
+    let mut stack = Vec::new();
+    let mut cur = first;
+    loop {
+        let (hash, height) = (cur.inner().hash(), cur.inner().block().header.height);
+        if chain.is_known(&hash, height) {
+            break;
+        }
+        if height <= chain.tip().0 {
+            return false;
+        }
+        stack.push(cur);
+        cur = match ancestry.next().await {
+            Some(b) => b,
+            None => return false,
+        };
+    }
+    let mut parent = cur;
+    while let Some(block) = stack.pop() {
+        match chain.verify(block.inner(), parent.inner(), u64::MAX / 2) {
+            Ok(true) => parent = block,
+            Ok(false) => return false,
+            Err(e) => {
+                tracing::warn!("could not execute ancestor: {e}");
+                return false;
+            }
+        }
+    }
+    true
+}
+
+impl<E> commonware_consensus::Application<E> for App<E>
+where
+    E: Clock + Send + Sync + 'static,
+{
+    type SigningScheme = Scheme;
+    type Context = Ctx;
+    type Block = ChainBlock;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        (env, ctx): (E, Ctx),
+        ancestry: impl Ancestry<ChainBlock>,
+        _input: (),
+    ) -> Option<Digested<ChainBlock>> {
+        let mut ancestry = ancestry;
+        let parent = ancestry.next().await?;
+        if !ensure_executed(&self.chain, parent.clone(), &mut ancestry).await {
+            return None;
+        }
+        let proposer = ctx.leader.as_ref().to_vec();
+        match self.chain.build(
+            parent.inner(),
+            ctx.round.epoch().get(),
+            ctx.round.view().get(),
+            ctx.parent.0.get(),
+            proposer,
+            now_ms(&env),
+        ) {
+            Ok(Some(block)) => {
+                let digest = crate::block::to_digest(&block.hash());
+                tracing::debug!(height = block.block().header.height, txs = block.block().txs.len(), "proposed");
+                Some(Digested::precomputed(block, digest))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("failed to build a block: {e}");
+                None
+            }
+        }
+    }
+
+    async fn verify(&mut self, (env, ctx): (E, Ctx), ancestry: impl Ancestry<ChainBlock>) -> bool {
+        let mut ancestry = ancestry;
+        let Some(block) = ancestry.next().await else {
+            return false;
+        };
+        let h = &block.inner().block().header;
+        if h.view != ctx.round.view().get()
+            || h.epoch != ctx.round.epoch().get()
+            || h.parent_view != ctx.parent.0.get()
+            || h.parent != from_digest(&ctx.parent.1)
+            || h.proposer.as_slice() != ctx.leader.as_ref()
+        {
+            tracing::warn!(height = h.height, "proposal header does not match its consensus context");
+            return false;
+        }
+        let Some(parent) = ancestry.next().await else {
+            return false;
+        };
+        if !ensure_executed(&self.chain, parent.clone(), &mut ancestry).await {
+            return false;
+        }
+        match self.chain.verify(block.inner(), parent.inner(), now_ms(&env)) {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::warn!("could not verify block: {e}");
+                false
+            }
+        }
+    }
+}
+
+/// A finalized block handed from marshal to the committer task.
+pub type Finalized = (Digested<ChainBlock>, Exact);
+
+/// Receives finalized blocks from marshal (in height order, at least once) and queues them
+/// for the committer task; see [`committer`].
+#[derive(Clone)]
+pub struct Finalizer {
+    tx: mpsc::UnboundedSender<Finalized>,
+}
+
+impl Finalizer {
+    /// A finalizer and the receiving end for [`committer`].
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<Finalized>) {
+        let (tx, rx) = mpsc::unbounded();
+        (Self { tx }, rx)
+    }
+}
+
+impl Reporter for Finalizer {
+    type Activity = Update<ChainBlock>;
+
+    fn report(&mut self, activity: Self::Activity) -> Feedback {
+        if let Update::Block(block, ack) = activity {
+            // If the committer is gone the node is shutting down; dropping the ack stops marshal.
+            let _ = self.tx.unbounded_send((block, ack));
+        }
+        Feedback::Ok
+    }
+}
+
+/// Commit finalized blocks: execute if needed, persist with the finalization certificate, then
+/// acknowledge so marshal will not redeliver. A block that fails to commit stops the node
+/// rather than skipping a height.
+pub async fn committer(
+    chain: Arc<Chain>,
+    marshal: crate::engine::MarshalMailbox,
+    mut rx: mpsc::UnboundedReceiver<Finalized>,
+) {
+    use commonware_codec::Encode;
+    while let Some((block, ack)) = rx.next().await {
+        let height = block.height();
+        let finalization = marshal
+            .get_finalization(height)
+            .await
+            .map(|f| f.encode().to_vec())
+            .unwrap_or_default();
+        match chain.commit(block.inner(), finalization) {
+            Ok(()) => ack.acknowledge(),
+            Err(e) => {
+                tracing::error!(height = height.get(), "failed to commit a finalized block: {e}");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The node's view of the chain: committed storage, speculative execution of unfinalized
+//! blocks, the mempool, and commit notifications.
+//!
+//! Proposals and verifications execute a block on top of its parent's state, which may itself be
+//! unfinalized: such results live in `pending` (keyed by block hash) as layers over the committed
+//! store, until the finalizer commits the finalized one and drops the rest.
+
+use crate::block::{BlockCfg, ChainBlock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use xa_execution::{BlockContext, ExecutionError, Executor, Mode, StateError, StateView};
+use xa_mempool::Mempool;
+use xa_storage::{BlockCommit, PendingState, Store};
+use xa_types::{
+    Block, Genesis, Hash, Header, Receipt, Suite, Transaction, decode, encode, merkle,
+    modules::accounts::{Account, account_key},
+};
+
+/// Errors of the chain layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] xa_storage::StorageError),
+    /// Execution failed.
+    #[error("execution: {0}")]
+    Execution(#[from] ExecutionError),
+    /// The block is invalid.
+    #[error("invalid block: {0}")]
+    Invalid(String),
+    /// The stored chain belongs to another genesis.
+    #[error("data directory holds another chain (genesis {stored}, expected {expected})")]
+    WrongGenesis {
+        /// Stored genesis hash.
+        stored: String,
+        /// Configured genesis hash.
+        expected: String,
+    },
+}
+
+/// The result of executing one block speculatively.
+pub struct Executed {
+    /// The block.
+    pub block: ChainBlock,
+    /// Its state layer over its parent's.
+    pub state: Arc<PendingState>,
+    /// Its receipts.
+    pub receipts: Vec<Receipt>,
+}
+
+/// A block just committed, as announced to listeners.
+pub struct Committed {
+    /// The block.
+    pub block: Arc<Block>,
+    /// Its hash.
+    pub hash: Hash,
+    /// Its receipts.
+    pub receipts: Arc<Vec<Receipt>>,
+}
+
+type Listener = Box<dyn Fn(&Committed) + Send + Sync>;
+
+/// Shared chain state of one node.
+pub struct Chain {
+    /// The genesis this node runs.
+    pub genesis: Genesis,
+    /// The chain's suite.
+    pub suite: Suite,
+    /// Durable storage.
+    pub store: Store,
+    /// The module registry.
+    pub executor: Executor,
+    /// Pending transactions.
+    pub mempool: Mempool,
+    /// Decoding limits for blocks.
+    pub block_cfg: BlockCfg,
+    pending: Mutex<HashMap<Hash, Arc<Executed>>>,
+    tip: Mutex<(u64, Hash)>,
+    /// Held for reading while executing on committed state, for writing while committing.
+    commit_lock: RwLock<()>,
+    listeners: Mutex<Vec<Listener>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads state through a chain of uncommitted layers (nearest first) onto the store.
+struct View<'a> {
+    store: &'a Store,
+    layers: &'a [Arc<PendingState>],
+}
+
+impl StateView for View<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.store
+            .read_through(self.layers, key)
+            .map_err(|e| StateError(e.to_string()))
+    }
+}
+
+impl Chain {
+    /// Open the chain on `store`, committing the genesis block on first start.
+    pub fn open(genesis: Genesis, store: Store, mempool_cfg: xa_mempool::Config) -> Result<Arc<Self>, ChainError> {
+        let suite = genesis.suite;
+        let executor = Executor::new(&genesis);
+        let block_cfg = BlockCfg {
+            suite,
+            max_bytes: (genesis.params.max_block_txs as usize)
+                .saturating_mul(genesis.params.max_tx_bytes as usize)
+                .saturating_add(64 * 1024)
+                .min(64 * 1024 * 1024),
+        };
+        let genesis_hash = genesis.hash();
+        match store.meta_get("genesis")? {
+            Some(stored) if stored != genesis_hash.0 => {
+                return Err(ChainError::WrongGenesis {
+                    stored: hex::encode(stored),
+                    expected: genesis_hash.to_string(),
+                });
+            }
+            Some(_) => {}
+            None => store.meta_put("genesis", &genesis_hash.0)?,
+        }
+        if store.latest()?.is_none() {
+            let writes = Executor::genesis_writes(&genesis);
+            let state = Arc::new(store.prepare(&[], writes, 0)?);
+            let block = genesis_block(&genesis, Hash(state.root));
+            let cb = ChainBlock::new(suite, block);
+            store.commit_block(BlockCommit {
+                height: 0,
+                block_hash: cb.hash().0,
+                block: cb.bytes().to_vec(),
+                finalization: Vec::new(),
+                state,
+                txs: Vec::new(),
+                indexes: Vec::new(),
+            })?;
+        }
+        let (h, hash) = store
+            .latest()?
+            .ok_or_else(|| ChainError::Invalid("no genesis block after commit".into()))?;
+        Ok(Arc::new(Self {
+            suite,
+            store,
+            mempool: Mempool::new(mempool_cfg, suite),
+            executor,
+            block_cfg,
+            pending: Mutex::new(HashMap::new()),
+            tip: Mutex::new((h, Hash(hash))),
+            commit_lock: RwLock::new(()),
+            listeners: Mutex::new(Vec::new()),
+            genesis,
+        }))
+    }
+
+    /// The genesis block as stored at height 0.
+    pub fn genesis_block(&self) -> Result<ChainBlock, ChainError> {
+        self.block_at(0)?
+            .ok_or_else(|| ChainError::Invalid("genesis block missing".into()))
+    }
+
+    /// The committed block at `height`.
+    pub fn block_at(&self, height: u64) -> Result<Option<ChainBlock>, ChainError> {
+        match self.store.block_by_height(height)? {
+            Some(bytes) => {
+                let block: Block = decode(&bytes)
+                    .map_err(|e| ChainError::Invalid(format!("stored block {height}: {e}")))?;
+                Ok(Some(ChainBlock::new(self.suite, block)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Height and hash of the last committed block.
+    pub fn tip(&self) -> (u64, Hash) {
+        *lock(&self.tip)
+    }
+
+    /// Register a function called after every commit (from the finalizer's thread).
+    pub fn on_commit(&self, f: impl Fn(&Committed) + Send + Sync + 'static) {
+        lock(&self.listeners).push(Box::new(f));
+    }
+
+    /// The committed next nonce of `sender`.
+    pub fn next_nonce(&self, sender: &Hash) -> u64 {
+        self.store
+            .get_latest(&account_key(sender))
+            .ok()
+            .flatten()
+            .and_then(|b| decode::<Account>(&b).ok())
+            .map(|a| a.next_nonce)
+            .unwrap_or(0)
+    }
+
+    /// Submit transactions to the mempool.
+    pub fn submit(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, xa_types::TxError>> {
+        self.mempool
+            .submit(&self.executor, txs, |s| self.next_nonce(s))
+    }
+
+    /// The speculative result for a block hash, if executed.
+    pub fn executed(&self, hash: &Hash) -> Option<Arc<Executed>> {
+        lock(&self.pending).get(hash).cloned()
+    }
+
+    /// State layers from `parent` down to the committed tip, nearest first; `None` if some
+    /// ancestor is not executed yet, or the parent is not on the committed chain.
+    fn layers(&self, parent: &Hash, parent_height: u64) -> Result<Option<Vec<Arc<Executed>>>, ChainError> {
+        let (tip_h, tip_hash) = self.tip();
+        let pending = lock(&self.pending);
+        let mut out = Vec::new();
+        let (mut cur, mut h) = (*parent, parent_height);
+        loop {
+            if h <= tip_h {
+                let committed = if h == tip_h {
+                    tip_hash
+                } else {
+                    match self.store.block_hash(h)? {
+                        Some(x) => Hash(x),
+                        None => return Ok(None),
+                    }
+                };
+                if committed != cur {
+                    return Err(ChainError::Invalid(format!(
+                        "parent chain leaves the finalized chain at height {h}"
+                    )));
+                }
+                if h < tip_h {
+                    // Built on an ancestor of our tip: only possible for stale proposals.
+                    return Err(ChainError::Invalid(format!(
+                        "parent at height {h} is below the finalized tip {tip_h}"
+                    )));
+                }
+                return Ok(Some(out));
+            }
+            match pending.get(&cur) {
+                Some(e) => {
+                    cur = e.block.block().header.parent;
+                    h -= 1;
+                    out.push(e.clone());
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Whether `hash` is known: committed at its height, or executed speculatively.
+    pub fn is_known(&self, hash: &Hash, height: u64) -> bool {
+        if lock(&self.pending).contains_key(hash) {
+            return true;
+        }
+        matches!(self.store.block_hash(height), Ok(Some(h)) if Hash(h) == *hash)
+    }
+
+    /// Build a block on `parent` from the mempool.
+    pub fn build(
+        &self,
+        parent: &ChainBlock,
+        epoch: u64,
+        view: u64,
+        parent_view: u64,
+        proposer: Vec<u8>,
+        now_ms: u64,
+    ) -> Result<Option<ChainBlock>, ChainError> {
+        let _guard = self.commit_lock.read().unwrap_or_else(|p| p.into_inner());
+        let ph = parent.block().header.clone();
+        let Some(layers) = self.layers(&parent.hash(), ph.height)? else {
+            return Ok(None);
+        };
+        let exclude: HashSet<Hash> = layers
+            .iter()
+            .flat_map(|e| e.receipts.iter().map(|r| r.tx_hash))
+            .collect();
+        let candidates = self
+            .mempool
+            .select(self.genesis.params.max_block_txs as usize, &exclude);
+        let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
+        let height = ph.height + 1;
+        let time_ms = now_ms.max(ph.time_ms + 1);
+        let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
+        let view_ = View {
+            store: &self.store,
+            layers: &states,
+        };
+        let outcome = self.executor.execute_block(
+            &view_,
+            BlockContext { height, time_ms },
+            &txs,
+            Mode::Build,
+        )?;
+        // Drop permanently invalid transactions; a stale nonce may belong to an ancestor that
+        // does not finalize, so those wait for the commit-time prune.
+        let dead: Vec<(Hash, u64)> = outcome
+            .excluded
+            .iter()
+            .filter(|(_, e)| {
+                !matches!(
+                    e.code,
+                    xa_types::ErrorCode::StaleNonce | xa_types::ErrorCode::NonceTooHigh
+                )
+            })
+            .map(|(i, _)| (txs[*i].body.sender, txs[*i].body.nonce))
+            .collect();
+        self.mempool.remove(&dead);
+        let included: Vec<Transaction> = outcome.included.iter().map(|i| txs[*i].clone()).collect();
+        let state = Arc::new(self.store.prepare(&states, outcome.writes, height)?);
+        let header = Header {
+            height,
+            parent: parent.hash(),
+            epoch,
+            view,
+            parent_view,
+            proposer,
+            time_ms,
+            tx_count: included.len() as u32,
+            tx_root: Block::compute_tx_root(self.suite, &included),
+            receipts_root: Receipt::root(self.suite, &outcome.receipts),
+            state_root: Hash(state.root),
+        };
+        let block = ChainBlock::new(self.suite, Block { header, txs: included });
+        lock(&self.pending).insert(
+            block.hash(),
+            Arc::new(Executed {
+                block: block.clone(),
+                state,
+                receipts: outcome.receipts,
+            }),
+        );
+        Ok(Some(block))
+    }
+
+    /// Verify and execute `block` on its parent. `Ok(false)` means permanently invalid;
+    /// `Ok(None)`-like waiting is expressed by `Err(ChainError::Invalid)` never: callers
+    /// ensure the parent is executed first via [`Chain::executed`] / [`Chain::is_known`].
+    pub fn verify(&self, block: &ChainBlock, parent: &ChainBlock, now_ms: u64) -> Result<bool, ChainError> {
+        if self.executed(&block.hash()).is_some() {
+            return Ok(true);
+        }
+        let _guard = self.commit_lock.read().unwrap_or_else(|p| p.into_inner());
+        let h = &block.block().header;
+        let ph = &parent.block().header;
+        let reject = |why: String| {
+            tracing::warn!(height = h.height, block = %block.hash(), "rejecting block: {why}");
+            Ok(false)
+        };
+        if h.height != ph.height + 1 || h.parent != parent.hash() {
+            return reject("does not extend its parent".into());
+        }
+        if h.time_ms <= ph.time_ms {
+            return reject(format!("time {} is not after the parent's {}", h.time_ms, ph.time_ms));
+        }
+        if h.time_ms > now_ms + MAX_CLOCK_DRIFT_MS {
+            return reject(format!("time {} is in the future (now {now_ms})", h.time_ms));
+        }
+        let txs = &block.block().txs;
+        if txs.len() != h.tx_count as usize || txs.len() > self.genesis.params.max_block_txs as usize {
+            return reject("tx_count does not match or exceeds the limit".into());
+        }
+        if Block::compute_tx_root(self.suite, txs) != h.tx_root {
+            return reject("tx_root does not match the transactions".into());
+        }
+        // Signatures: those we admitted to our mempool were verified then.
+        let bodies: Vec<(usize, Vec<u8>)> = txs
+            .iter()
+            .enumerate()
+            .filter(|(_, tx)| !self.mempool.is_verified(tx))
+            .map(|(i, tx)| (i, tx.body.signing_bytes()))
+            .collect();
+        let mut items = Vec::new();
+        for (i, body) in &bodies {
+            for s in &txs[*i].signatures {
+                items.push((&s.public_key, body.as_slice(), &s.signature));
+            }
+        }
+        if !xa_crypto::verify_batch(&items).into_iter().all(|ok| ok) {
+            return reject("a transaction signature does not verify".into());
+        }
+        let Some(layers) = self.layers(&parent.hash(), ph.height)? else {
+            return Err(ChainError::Invalid("parent not executed".into()));
+        };
+        let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
+        let view_ = View {
+            store: &self.store,
+            layers: &states,
+        };
+        let outcome = match self.executor.execute_block(
+            &view_,
+            BlockContext {
+                height: h.height,
+                time_ms: h.time_ms,
+            },
+            txs,
+            Mode::Verify,
+        ) {
+            Ok(o) => o,
+            Err(ExecutionError::Invalid { index, error }) => {
+                return reject(format!("transaction {index}: {error}"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if Receipt::root(self.suite, &outcome.receipts) != h.receipts_root {
+            return reject("receipts_root does not match execution".into());
+        }
+        let state = Arc::new(self.store.prepare(&states, outcome.writes, h.height)?);
+        if Hash(state.root) != h.state_root {
+            return reject("state_root does not match execution".into());
+        }
+        lock(&self.pending).insert(
+            block.hash(),
+            Arc::new(Executed {
+                block: block.clone(),
+                state,
+                receipts: outcome.receipts,
+            }),
+        );
+        Ok(true)
+    }
+
+    /// Commit a finalized block (idempotent per height). Executes it first if needed.
+    pub fn commit(&self, block: &ChainBlock, finalization: Vec<u8>) -> Result<(), ChainError> {
+        let height = block.block().header.height;
+        let (tip_h, _) = self.tip();
+        if height <= tip_h {
+            return Ok(());
+        }
+        let executed = match self.executed(&block.hash()) {
+            Some(e) => e,
+            None => {
+                let parent = self
+                    .block_at(height - 1)?
+                    .ok_or_else(|| ChainError::Invalid(format!("parent of {height} missing")))?;
+                // Finalized by a quorum: its signatures were checked by it, and we check again.
+                if !self.verify(block, &parent, u64::MAX / 2)? {
+                    return Err(ChainError::Invalid(format!(
+                        "finalized block {height} does not execute to its header"
+                    )));
+                }
+                self.executed(&block.hash())
+                    .ok_or_else(|| ChainError::Invalid("executed block vanished".into()))?
+            }
+        };
+        let _guard = self.commit_lock.write().unwrap_or_else(|p| p.into_inner());
+        let txs: Vec<([u8; 32], Vec<u8>)> = executed
+            .receipts
+            .iter()
+            .map(|r| (r.tx_hash.0, encode(r)))
+            .collect();
+        self.store.commit_block(BlockCommit {
+            height,
+            block_hash: block.hash().0,
+            block: block.bytes().to_vec(),
+            finalization,
+            state: executed.state.clone(),
+            txs,
+            indexes: Vec::new(),
+        })?;
+        *lock(&self.tip) = (height, block.hash());
+        lock(&self.pending).retain(|_, e| e.block.block().header.height > height);
+        // Prune the mempool: every sender in this block now has a higher committed nonce.
+        let mut senders: Vec<Hash> = block.block().txs.iter().map(|t| t.body.sender).collect();
+        senders.sort();
+        senders.dedup();
+        for s in senders {
+            let next = self.next_nonce(&s);
+            self.mempool.prune_sender(&s, next);
+        }
+        let committed = Committed {
+            block: block.shared(),
+            hash: block.hash(),
+            receipts: Arc::new(executed.receipts.clone()),
+        };
+        for l in lock(&self.listeners).iter() {
+            l(&committed);
+        }
+        Ok(())
+    }
+}
+
+/// How far ahead of a voter's clock a proposal's time may be.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+
+/// The block at height 0 for `genesis`, committing to the genesis state root.
+pub fn genesis_block(genesis: &Genesis, state_root: Hash) -> Block {
+    let suite = genesis.suite;
+    Block {
+        header: Header {
+            height: 0,
+            parent: genesis.hash(),
+            epoch: 0,
+            view: 0,
+            parent_view: 0,
+            proposer: Vec::new(),
+            time_ms: genesis.genesis_time_ms,
+            tx_count: 0,
+            tx_root: merkle::root(suite, &[]),
+            receipts_root: merkle::root(suite, &[]),
+            state_root,
+        },
+        txs: Vec::new(),
+    }
+}
+
+/// The state tree's hash for a suite.
+pub fn hash_algo(suite: Suite) -> xa_storage::HashAlgo {
+    match suite {
+        Suite::Ed25519 => xa_storage::HashAlgo::Sha256,
+        Suite::Sm2 => xa_storage::HashAlgo::Sm3,
+    }
+}

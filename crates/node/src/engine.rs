@@ -1,0 +1,259 @@
+//! Wire consensus (simplex), block dissemination (buffered broadcast), backfill (resolver) and
+//! marshal around the [`App`](crate::app::App), over any p2p network and any runtime.
+
+use crate::{
+    app::{App, Finalizer, committer},
+    block::ChainBlock,
+    chain::Chain,
+};
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self,
+        core::{Actor, Mailbox},
+        resolver::p2p as marshal_resolver,
+        standard::{Inline, Standard},
+    },
+    simplex::{self, ForwardPolicy, SkipBudget, SkipPolicy, elector::RoundRobin, scheme::ed25519::Scheme},
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{Sha256, Signer as _, certificate::ConstantProvider, ed25519};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, Supervisor as _, buffer::paged::CacheRef};
+use commonware_storage::archive::immutable;
+use commonware_utils::{NZDuration, NZU16, NZU64, NZUsize, ordered::Set};
+use std::{sync::Arc, time::Duration};
+
+/// Marshal's mailbox for our block type.
+pub type MarshalMailbox = Mailbox<Scheme, Standard<ChainBlock>>;
+
+/// Consensus timing and identity.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// This validator's consensus key.
+    pub signer: ed25519::PrivateKey,
+    /// The validator set (epoch 0).
+    pub participants: Set<ed25519::PublicKey>,
+    /// Namespace separating this chain's consensus signatures from any other's.
+    pub namespace: Vec<u8>,
+    /// Prefix of every storage partition of this node.
+    pub partition_prefix: String,
+    /// How long to wait for a leader's proposal.
+    pub leader_timeout: Duration,
+    /// How long to wait for a notarized proposal to certify.
+    pub certification_timeout: Duration,
+}
+
+/// The p2p channels the engine runs on (each a sender/receiver pair).
+pub struct Channels<S, R> {
+    /// Consensus votes.
+    pub votes: (S, R),
+    /// Consensus certificates.
+    pub certificates: (S, R),
+    /// Consensus certificate backfill.
+    pub resolver: (S, R),
+    /// Block broadcast.
+    pub blocks: (S, R),
+    /// Marshal's finalized-block backfill.
+    pub backfill: (S, R),
+}
+
+/// Channel ids used on the authenticated network.
+pub mod channel {
+    /// Votes.
+    pub const VOTES: u64 = 0;
+    /// Certificates.
+    pub const CERTIFICATES: u64 = 1;
+    /// Consensus resolver.
+    pub const RESOLVER: u64 = 2;
+    /// Block broadcast.
+    pub const BLOCKS: u64 = 3;
+    /// Marshal backfill.
+    pub const BACKFILL: u64 = 4;
+}
+
+/// Largest message any channel carries: a block at its bound plus framing.
+pub fn max_message_size(chain: &Chain) -> u32 {
+    (chain.block_cfg.max_bytes + 64 * 1024).min(u32::MAX as usize) as u32
+}
+
+fn archive_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: &CacheRef,
+    codec_config: C,
+) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{prefix}-{name}-metadata"),
+        freezer_table_partition: format!("{prefix}-{name}-freezer-table"),
+        freezer_table_initial_size: 1024,
+        freezer_table_resize_frequency: 10,
+        freezer_table_resize_chunk_size: 1024,
+        freezer_key_partition: format!("{prefix}-{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{prefix}-{name}-freezer-value"),
+        freezer_value_target_size: 64 * 1024 * 1024,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{prefix}-{name}-ordinal"),
+        items_per_section: NZU64!(4096),
+        codec_config,
+        replay_buffer: NZUsize!(1024 * 1024),
+        freezer_key_write_buffer: NZUsize!(1024 * 1024),
+        freezer_value_write_buffer: NZUsize!(1024 * 1024),
+        ordinal_write_buffer: NZUsize!(1024 * 1024),
+    }
+}
+
+/// Start every consensus actor for one validator. Returns the marshal mailbox and the handle of
+/// the consensus engine.
+pub async fn start<E, P, B, S, R>(
+    context: E,
+    chain: Arc<Chain>,
+    cfg: EngineConfig,
+    peers: P,
+    blocker: B,
+    channels: Channels<S, R>,
+) -> (MarshalMailbox, Handle<()>)
+where
+    E: Spawner + Clock + Storage + Metrics + rand_core::CryptoRng + Clone + Send + Sync + 'static,
+    P: Provider<PublicKey = ed25519::PublicKey>,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    let me = cfg.signer.public_key();
+    let scheme = Scheme::signer(&cfg.namespace, cfg.participants.clone(), cfg.signer.clone())
+        .expect("the signer is one of the participants (checked at startup)");
+    let provider = ConstantProvider::<Scheme, Epoch>::new(scheme.clone());
+    let page_cache = CacheRef::new(NZU16!(16_384), NZUsize!(10_000));
+    let prefix = cfg.partition_prefix.clone();
+    let genesis = chain
+        .genesis_block()
+        .expect("genesis block is committed when the chain opens");
+
+    // Block dissemination.
+    let (broadcast_engine, buffer) = buffered::Engine::new(
+        context.child("broadcast"),
+        buffered::Config {
+            public_key: me.clone(),
+            mailbox_size: NZUsize!(1024),
+            deque_size: 16,
+            priority: false,
+            codec_config: chain.block_cfg.clone(),
+            peer_provider: peers.clone(),
+            strategy: Sequential,
+        },
+    );
+    broadcast_engine.start(channels.blocks);
+
+    // Backfill of finalized blocks.
+    let resolver = marshal_resolver::init(
+        context.child("backfill"),
+        marshal_resolver::Config {
+            public_key: me.clone(),
+            peer_provider: peers.clone(),
+            blocker: blocker.clone(),
+            mailbox_size: NZUsize!(1024),
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+
+    // Marshal's archives of finalized certificates and blocks.
+    let finalizations = immutable::Archive::init(
+        context.child("finalizations"),
+        archive_config(
+            &prefix,
+            "finalizations",
+            &page_cache,
+            <Scheme as commonware_cryptography::certificate::Scheme>::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .expect("finalizations archive opens");
+    let blocks = immutable::Archive::init(
+        context.child("blocks"),
+        archive_config(&prefix, "blocks", &page_cache, chain.block_cfg.clone()),
+    )
+    .await
+    .expect("blocks archive opens");
+
+    let (actor, mailbox, _floor) = Actor::init(
+        context.child("marshal"),
+        finalizations,
+        blocks,
+        marshal::Config {
+            provider,
+            epocher: FixedEpocher::new(NZU64!(u64::MAX)),
+            start: marshal::Start::Genesis(genesis),
+            partition_prefix: format!("{prefix}-marshal"),
+            mailbox_size: NZUsize!(1024),
+            view_retention: ViewDelta::new(64),
+            prunable_items_per_section: NZU64!(64),
+            page_cache: page_cache.clone(),
+            replay_buffer: NZUsize!(1024 * 1024),
+            key_write_buffer: NZUsize!(1024 * 1024),
+            value_write_buffer: NZUsize!(1024 * 1024),
+            block_codec_config: chain.block_cfg.clone(),
+            max_repair: NZUsize!(16),
+            max_pending_acks: NZUsize!(4),
+            strategy: Sequential,
+        },
+    )
+    .await;
+    let (finalizer, finalized) = Finalizer::new();
+    actor.start(finalizer, buffer, resolver);
+    context
+        .child("committer")
+        .dedicated()
+        .spawn({
+            let chain = chain.clone();
+            let mailbox = mailbox.clone();
+            move |_| committer(chain, mailbox, finalized)
+        });
+
+    // Consensus.
+    let app = Inline::new(
+        context.child("application"),
+        App::<E>::new(chain.clone()),
+        mailbox.clone(),
+        FixedEpocher::new(NZU64!(u64::MAX)),
+    );
+    let engine = simplex::Engine::new(
+        context.child("consensus"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker,
+            automaton: app.clone(),
+            relay: app.clone(),
+            reporter: app,
+            partition: format!("{prefix}-consensus"),
+            mailbox_size: NZUsize!(1024),
+            epoch: Epoch::zero(),
+            floor: simplex::Floor::Genesis(crate::block::to_digest(&chain.genesis_block().expect("genesis").hash())),
+            replay_buffer: NZUsize!(1024 * 1024),
+            write_buffer: NZUsize!(1024 * 1024),
+            leader_timeout: cfg.leader_timeout,
+            certification_timeout: cfg.certification_timeout,
+            timeout_retry: Duration::from_secs(5),
+            fetch_timeout: NZDuration!(Duration::from_secs(1)),
+            fetch_retry_delay: Duration::from_millis(100),
+            view_retention: ViewDelta::new(64),
+            skip: SkipPolicy::Enabled {
+                timeout: cfg.leader_timeout * 5,
+                budget: SkipBudget::Participants,
+            },
+            page_cache,
+            strategy: Sequential,
+            forward: ForwardPolicy::Disabled,
+            track_historical_votes: false,
+        },
+    );
+    let handle = engine.start(channels.votes, channels.certificates, channels.resolver);
+    (mailbox, handle)
+}

@@ -1,0 +1,174 @@
+//! Production wiring: the tokio runtime, authenticated TCP p2p with the genesis validators as
+//! the allow-list, storage under the data directory, and the caller's API server.
+
+use crate::{
+    chain::Chain,
+    config::{NodeConfig, read_validator_key},
+    engine::{self, Channels, EngineConfig, channel},
+};
+use commonware_codec::DecodeExt;
+use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
+use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_runtime::{Quota, Runner as _, Supervisor as _, tokio};
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::{NZU32, NZUsize, ordered::{Map, Set}, TryCollect};
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
+use xa_types::Genesis;
+
+/// Why a validator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Configuration problem.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Genesis problem, naming the field.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// Storage problem.
+    #[error("storage: {0}")]
+    Storage(#[from] xa_storage::StorageError),
+    /// Chain problem.
+    #[error(transparent)]
+    Chain(#[from] crate::chain::ChainError),
+}
+
+/// The API server the binary supplies: given the chain and the address, serve until stopped.
+pub type ApiServer =
+    Box<dyn FnOnce(Arc<Chain>, SocketAddr) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// Load and check the genesis file.
+pub fn load_genesis(path: &std::path::Path) -> Result<Genesis, ServiceError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServiceError::Genesis(format!("{}: {e}", path.display())))?;
+    let genesis: Genesis = serde_json::from_str(&text)
+        .map_err(|e| ServiceError::Genesis(format!("{}: {e}", path.display())))?;
+    genesis.validate().map_err(ServiceError::Genesis)?;
+    Ok(genesis)
+}
+
+/// The validator set of `genesis` as consensus keys with p2p addresses.
+pub fn validators(genesis: &Genesis) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, ServiceError> {
+    genesis
+        .validators
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let key = ed25519::PublicKey::decode(v.consensus_key.as_slice()).map_err(|e| {
+                ServiceError::Genesis(format!("validators[{i}].consensus_key: {e}"))
+            })?;
+            let addr: SocketAddr = v.p2p_address.parse().map_err(|e| {
+                ServiceError::Genesis(format!("validators[{i}].p2p_address: {e}"))
+            })?;
+            Ok((key, addr))
+        })
+        .collect()
+}
+
+/// The consensus namespace of a chain: separates its signatures from every other chain's.
+pub fn namespace(genesis: &Genesis) -> Vec<u8> {
+    let mut ns = b"XA-CONSENSUS-".to_vec();
+    ns.extend_from_slice(&genesis.hash().0);
+    ns
+}
+
+/// Run one validator until the process is stopped.
+pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
+    let genesis = load_genesis(&cfg.genesis)?;
+    let signer = read_validator_key(&cfg.validator_key)?;
+    let peers = validators(&genesis)?;
+    let me = signer.public_key();
+    let Some((_, my_addr)) = peers.iter().find(|(k, _)| *k == me) else {
+        return Err(ServiceError::Genesis(format!(
+            "validator_key: {} is not a validator of this chain",
+            hex::encode(me.as_ref())
+        )));
+    };
+    let my_addr = *my_addr;
+    let listen: SocketAddr = cfg
+        .p2p_listen
+        .parse()
+        .map_err(|e| ServiceError::Genesis(format!("p2p_listen: {e}")))?;
+    let api_addr: SocketAddr = cfg
+        .api_listen
+        .parse()
+        .map_err(|e| ServiceError::Genesis(format!("api_listen: {e}")))?;
+    let _ = my_addr;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| ServiceError::Genesis(format!("data_dir: {e}")))?;
+    let store = xa_storage::Store::open(&cfg.data_dir.join("state"), crate::chain::hash_algo(genesis.suite))?;
+    let chain = Chain::open(genesis.clone(), store, xa_mempool::Config::default())?;
+
+    let runtime = tokio::Runner::new(
+        tokio::Config::new().with_storage_directory(cfg.data_dir.join("consensus")),
+    );
+    let participants: Set<ed25519::PublicKey> = peers
+        .iter()
+        .map(|(k, _)| k.clone())
+        .try_collect()
+        .map_err(|_| ServiceError::Genesis("validators: duplicate consensus_key".into()))?;
+    let namespace = namespace(&genesis);
+    runtime.start(async move |context| {
+        let max_message = engine::max_message_size(&chain);
+        let p2p_cfg = lookup::Config::local(
+            Cups::<_, ChaCha20Poly1305>::new(
+                Sake {
+                    signer: signer.clone(),
+                    synchrony_bound: Duration::from_secs(5),
+                    max_handshake_age: Duration::from_secs(10),
+                    version: sake::Version::V1,
+                },
+                cups::Version::V1,
+            ),
+            &[namespace.as_slice(), b"-P2P"].concat(),
+            listen,
+            NZUsize!(peers.len().max(1)),
+            max_message,
+            NZUsize!(4096),
+        );
+        let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
+        let addressed: Map<ed25519::PublicKey, Address> = match peers
+            .iter()
+            .map(|(k, a)| (k.clone(), Address::from(*a)))
+            .try_collect()
+        {
+            Ok(m) => m,
+            Err(_) => {
+                tracing::error!("duplicate validator keys in genesis");
+                return;
+            }
+        };
+        oracle.track(0, addressed);
+        let quota = Quota::per_second(NZU32!(10_000));
+        let channels = Channels {
+            votes: network.register(channel::VOTES, quota),
+            certificates: network.register(channel::CERTIFICATES, quota),
+            resolver: network.register(channel::RESOLVER, quota),
+            blocks: network.register(channel::BLOCKS, quota),
+            backfill: network.register(channel::BACKFILL, quota),
+        };
+        network.start();
+        let cfg = EngineConfig {
+            signer,
+            participants,
+            namespace,
+            partition_prefix: "xa".into(),
+            leader_timeout: Duration::from_secs(1),
+            certification_timeout: Duration::from_secs(2),
+        };
+        let (_marshal, _engine) = engine::start(
+            context.child("engine"),
+            chain.clone(),
+            cfg,
+            oracle.clone(),
+            oracle,
+            channels,
+        )
+        .await;
+        tracing::info!(%api_addr, "validator started");
+        api(chain, api_addr).await;
+    });
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Stable error codes shared by execution, mempool and API.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, machine-readable error code. The string form never changes once released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The request body could not be parsed.
+    MalformedRequest,
+    /// A signature did not verify, or the sender does not match the signing key.
+    BadSignature,
+    /// The transaction names another chain.
+    WrongChainId,
+    /// The nonce was already used by this sender.
+    StaleNonce,
+    /// The nonce is too far ahead of the sender's next nonce.
+    NonceTooHigh,
+    /// The same transaction is already pending or committed.
+    DuplicateTransaction,
+    /// The transaction's expiry height has passed.
+    Expired,
+    /// No module of that name.
+    UnknownModule,
+    /// The module has no method of that name.
+    UnknownMethod,
+    /// The call's arguments could not be decoded or are invalid.
+    InvalidArgument,
+    /// The transaction is larger than the chain allows.
+    TooLarge,
+    /// The mempool is full; retry later.
+    MempoolFull,
+    /// The record already exists.
+    AlreadyExists,
+    /// No such record.
+    NotFound,
+    /// The caller may not do this.
+    PermissionDenied,
+    /// The crypto suite of a key does not match the chain's.
+    WrongSuite,
+    /// The node failed internally.
+    Internal,
+    /// The node is not ready to serve this request.
+    Unavailable,
+    /// Waiting for the outcome took too long (the transaction may still commit).
+    Timeout,
+}
+
+impl ErrorCode {
+    /// The code's stable string form, e.g. `BAD_SIGNATURE`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "MALFORMED_REQUEST",
+            Self::BadSignature => "BAD_SIGNATURE",
+            Self::WrongChainId => "WRONG_CHAIN_ID",
+            Self::StaleNonce => "STALE_NONCE",
+            Self::NonceTooHigh => "NONCE_TOO_HIGH",
+            Self::DuplicateTransaction => "DUPLICATE_TRANSACTION",
+            Self::Expired => "EXPIRED",
+            Self::UnknownModule => "UNKNOWN_MODULE",
+            Self::UnknownMethod => "UNKNOWN_METHOD",
+            Self::InvalidArgument => "INVALID_ARGUMENT",
+            Self::TooLarge => "TOO_LARGE",
+            Self::MempoolFull => "MEMPOOL_FULL",
+            Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::NotFound => "NOT_FOUND",
+            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::WrongSuite => "WRONG_SUITE",
+            Self::Internal => "INTERNAL",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a stable code and a message naming what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{code}: {message}")]
+pub struct TxError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// Message naming the offending field.
+    pub message: String,
+}
+
+impl TxError {
+    /// Build an error.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}

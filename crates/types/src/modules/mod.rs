@@ -1,0 +1,4 @@
+//! Argument and record types of the built-in modules, shared by node and clients.
+
+pub mod accounts;
+pub mod notary;
