@@ -1,1 +1,115 @@
-fn main() {}
+//! `xachain`: run a validator, a local devnet, or talk to a node as a client.
+
+mod bench;
+mod client_cmds;
+mod devnet;
+mod init;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Xiong'an Chain (雄安链): a permissioned BFT blockchain for city government records.
+#[derive(Parser)]
+#[command(name = "xachain", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// Options shared by every client command.
+#[derive(Args, Clone, Debug)]
+pub struct ClientOpts {
+    /// API base URL of the node to talk to.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8080", env = "XACHAIN_API")]
+    pub api: String,
+    /// Account key file used to sign (default: the devnet operator key).
+    #[arg(long, global = true, env = "XACHAIN_KEY")]
+    pub key: Option<PathBuf>,
+    /// Print JSON instead of a summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write genesis, keys and one config per validator.
+    Init(init::InitArgs),
+    /// Run one validator.
+    Node {
+        /// The validator's config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Start (initialising on first run) a local network of validators as separate processes.
+    Devnet(devnet::DevnetArgs),
+    /// Account keys.
+    Keys {
+        #[command(subcommand)]
+        cmd: client_cmds::KeysCmd,
+    },
+    /// Notarize documents (存证).
+    Notary {
+        #[command(subcommand)]
+        cmd: client_cmds::NotaryCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Transactions.
+    Tx {
+        #[command(subcommand)]
+        cmd: client_cmds::TxCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Blocks.
+    Block {
+        #[command(subcommand)]
+        cmd: client_cmds::BlockCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Chain and node status.
+    Status {
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Load generator: many signed notary transactions, with a Caliper-style report.
+    Bench(bench::BenchArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Init(args) => init::run(&args).map(|_| ()),
+        Cmd::Node { config } => run_node(&config),
+        Cmd::Devnet(args) => devnet::run(&args),
+        Cmd::Keys { cmd } => client_cmds::keys(cmd),
+        Cmd::Notary { cmd, opts } => client_cmds::notary(cmd, &opts),
+        Cmd::Tx { cmd, opts } => client_cmds::tx(cmd, &opts),
+        Cmd::Block { cmd, opts } => client_cmds::block(cmd, &opts),
+        Cmd::Status { opts } => client_cmds::status(&opts),
+        Cmd::Bench(args) => bench::run(&args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_node(config: &std::path::Path) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,commonware=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = xa_node::NodeConfig::load(config)?;
+    let name = cfg.name.clone();
+    let api: xa_node::service::ApiServer = Box::new(move |chain, addr, metrics| {
+        Box::pin(async move { xa_api::serve(chain, addr, name, metrics).await })
+    });
+    xa_node::service::run(cfg, api)?;
+    Ok(())
+}

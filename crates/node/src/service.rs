@@ -10,6 +10,7 @@ use commonware_codec::DecodeExt;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
 use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
 use commonware_runtime::{Quota, Runner as _, Supervisor as _, tokio};
+
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
@@ -35,9 +36,15 @@ pub enum ServiceError {
     Chain(#[from] crate::chain::ChainError),
 }
 
-/// The API server the binary supplies: given the chain and the address, serve until stopped.
-pub type ApiServer =
-    Box<dyn FnOnce(Arc<Chain>, SocketAddr) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+/// Renders the node's Prometheus metrics.
+pub type MetricsFn = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// The API server the binary supplies: given the chain, the address and the metrics, serve
+/// until stopped.
+pub type ApiServer = Box<
+    dyn FnOnce(Arc<Chain>, SocketAddr, MetricsFn) -> Pin<Box<dyn Future<Output = ()> + Send>>
+        + Send,
+>;
 
 /// Load and check the genesis file.
 pub fn load_genesis(path: &std::path::Path) -> Result<Genesis, ServiceError> {
@@ -168,7 +175,12 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         )
         .await;
         tracing::info!(%api_addr, "validator started");
-        api(chain, api_addr).await;
+        let metrics_context = context.clone();
+        let metrics: MetricsFn = Arc::new(move || {
+            use commonware_runtime::Metrics as _;
+            metrics_context.encode()
+        });
+        api(chain, api_addr, metrics).await;
     });
     Ok(())
 }

@@ -1,0 +1,144 @@
+//! `xachain devnet`: a local network of validators, each its own process on 127.0.0.1.
+
+use crate::init::{self, InitArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use xa_types::Suite;
+
+/// Arguments of `xachain devnet`.
+#[derive(Args, Clone, Debug)]
+pub struct DevnetArgs {
+    /// Number of validators (first run only).
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Directory holding the devnet (created on first run, resumed after).
+    #[arg(long, default_value = "devnet")]
+    pub dir: PathBuf,
+    /// Cryptographic suite for a new devnet: ed25519 or sm2.
+    #[arg(long = "crypto", default_value = "ed25519")]
+    pub suite: Suite,
+    /// First API port.
+    #[arg(long, default_value_t = 8080)]
+    pub api_port: u16,
+    /// First p2p port.
+    #[arg(long, default_value_t = 9000)]
+    pub p2p_port: u16,
+}
+
+struct Node {
+    child: Child,
+    name: String,
+    log: PathBuf,
+}
+
+/// Start the devnet and supervise it until Ctrl-C.
+pub fn run(args: &DevnetArgs) -> Result<()> {
+    let layout = if args.dir.join("genesis.json").exists() {
+        println!("Resuming the devnet in {}", args.dir.display());
+        init::layout(&args.dir)?
+    } else {
+        println!(
+            "Initialising a {}-validator {} devnet in {}",
+            args.validators,
+            args.suite.name(),
+            args.dir.display()
+        );
+        init::run(&InitArgs {
+            validators: args.validators,
+            out: args.dir.clone(),
+            suite: args.suite,
+            chain_id: "xachain-devnet".into(),
+            host: "127.0.0.1".into(),
+            p2p_port: args.p2p_port,
+            api_port: args.api_port,
+        })?
+    };
+    let exe = std::env::current_exe().context("locating the xachain binary")?;
+    let mut nodes = Vec::new();
+    for (i, config) in layout.configs.iter().enumerate() {
+        let dir = config.parent().map(PathBuf::from).unwrap_or_default();
+        let log = dir.join("node.log");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .with_context(|| format!("opening {}", log.display()))?;
+        let child = Command::new(&exe)
+            .arg("node")
+            .arg("--config")
+            .arg(config)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("starting validator {i}"))?;
+        nodes.push(Node {
+            child,
+            name: format!("validator-{i}"),
+            log,
+        });
+    }
+    println!();
+    println!("  {:<13} {:<24} {:<8} log", "validator", "API", "pid");
+    for (node, api) in nodes.iter().zip(&layout.apis) {
+        println!(
+            "  {:<13} {:<24} {:<8} {}",
+            node.name,
+            api,
+            node.child.id(),
+            node.log.display()
+        );
+    }
+    println!();
+    println!("Operator key: {}", args.dir.join("keys/operator.json").display());
+    println!("Try: xachain status · xachain notary anchor README.md · xachain bench --duration 10");
+    println!("Ctrl-C stops every validator; the next run resumes from disk.");
+    wait_ready(&layout.apis[0], Duration::from_secs(60));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = tick.tick() => {
+                    for node in nodes.iter_mut() {
+                        if let Ok(Some(status)) = node.child.try_wait() {
+                            eprintln!("{} exited ({status}); see {}", node.name, node.log.display());
+                            // Keep the rest running; restart it by running devnet again.
+                            node.name.push_str(" (stopped)");
+                        }
+                    }
+                }
+            }
+        }
+    });
+    println!("\nStopping validators…");
+    for node in nodes.iter_mut() {
+        let _ = node.child.kill();
+        let _ = node.child.wait();
+    }
+    Ok(())
+}
+
+fn wait_ready(api: &str, timeout: Duration) {
+    let client = xa_client::Client::new(api);
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Ok(s) = client.status()
+            && s["height"].as_u64().unwrap_or(0) > 0
+        {
+            println!("Network is finalizing blocks (height {}).", s["height"]);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    eprintln!("warning: no block finalized within {timeout:?}; check the node logs");
+}

@@ -1,0 +1,135 @@
+//! `xachain init`: genesis, keys and per-validator configs for a new network.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use commonware_codec::{DecodeExt, Encode};
+use commonware_cryptography::Signer as _;
+use std::path::{Path, PathBuf};
+use xa_types::{ChainParams, Genesis, GenesisAccount, GenesisValidator, KeyPair, Suite};
+
+/// Arguments of `xachain init`.
+#[derive(Args, Clone, Debug)]
+pub struct InitArgs {
+    /// Number of validators.
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Cryptographic suite: ed25519 (Ed25519 + SHA-256) or sm2 (SM2 + SM3).
+    #[arg(long = "crypto", default_value = "ed25519")]
+    pub suite: Suite,
+    /// Chain identifier.
+    #[arg(long, default_value = "xachain-devnet")]
+    pub chain_id: String,
+    /// Host the validators listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// First p2p port (validator i listens on base + i).
+    #[arg(long, default_value_t = 9000)]
+    pub p2p_port: u16,
+    /// First API port (validator i serves on base + i).
+    #[arg(long, default_value_t = 8080)]
+    pub api_port: u16,
+}
+
+/// The layout `init` writes.
+pub struct Layout {
+    /// Per-validator config files.
+    pub configs: Vec<PathBuf>,
+    /// API URLs, in validator order.
+    pub apis: Vec<String>,
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+}
+
+/// Read an existing layout from `dir` (configs named node-*/config.json).
+pub fn layout(dir: &Path) -> Result<Layout> {
+    let mut configs = Vec::new();
+    for i in 0.. {
+        let p = dir.join(format!("node-{i}")).join("config.json");
+        if !p.exists() {
+            break;
+        }
+        configs.push(p);
+    }
+    if configs.is_empty() {
+        bail!("{}: no node-*/config.json (run `xachain init`)", dir.display());
+    }
+    let mut apis = Vec::new();
+    for c in &configs {
+        let cfg = xa_node::NodeConfig::load(c)?;
+        apis.push(format!("http://{}", cfg.api_listen));
+    }
+    Ok(Layout { configs, apis })
+}
+
+/// Write a new network into `args.out`; refuses to overwrite an existing genesis.
+pub fn run(args: &InitArgs) -> Result<Layout> {
+    if args.validators == 0 || args.validators > 100 {
+        bail!("--validators: must be between 1 and 100");
+    }
+    let out = &args.out;
+    if out.join("genesis.json").exists() {
+        bail!("{}: already holds a genesis.json; choose another --out", out.display());
+    }
+    std::fs::create_dir_all(out.join("keys")).with_context(|| format!("creating {}", out.display()))?;
+    let mut validators = Vec::new();
+    for i in 0..args.validators {
+        let dir = out.join(format!("node-{i}"));
+        std::fs::create_dir_all(&dir)?;
+        // Consensus keys are Ed25519 whatever the chain's suite (Commonware simplex signs with it).
+        let key = KeyPair::generate(Suite::Ed25519);
+        let secret = key.secret_bytes();
+        let consensus = commonware_cryptography::ed25519::PrivateKey::decode(secret.as_slice())
+            .context("deriving the consensus key")?;
+        let public = consensus.public_key().encode().to_vec();
+        xa_crypto::write_key_file(&dir.join("validator.json"), &key)?;
+        validators.push(GenesisValidator {
+            name: format!("validator-{i}"),
+            consensus_key: public,
+            p2p_address: format!("{}:{}", args.host, args.p2p_port as usize + i),
+        });
+    }
+    let operator = KeyPair::generate(args.suite);
+    xa_crypto::write_key_file(&out.join("keys").join("operator.json"), &operator)?;
+    let genesis_time_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let genesis = Genesis {
+        chain_id: args.chain_id.clone(),
+        suite: args.suite,
+        genesis_time_ms,
+        validators,
+        accounts: vec![GenesisAccount {
+            name: "operator".into(),
+            public_key: operator.public_key(),
+        }],
+        params: ChainParams::default(),
+    };
+    genesis.validate().map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    write_json(&out.join("genesis.json"), &genesis)?;
+    let mut configs = Vec::new();
+    let mut apis = Vec::new();
+    for i in 0..args.validators {
+        let dir = out.join(format!("node-{i}"));
+        let api = format!("{}:{}", args.host, args.api_port as usize + i);
+        let cfg = xa_node::NodeConfig {
+            name: format!("validator-{i}"),
+            genesis: PathBuf::from("../genesis.json"),
+            validator_key: PathBuf::from("validator.json"),
+            data_dir: PathBuf::from("data"),
+            p2p_listen: genesis.validators[i].p2p_address.clone(),
+            api_listen: api.clone(),
+        };
+        let path = dir.join("config.json");
+        write_json(&path, &cfg)?;
+        configs.push(path);
+        apis.push(format!("http://{api}"));
+    }
+    Ok(Layout { configs, apis })
+}

@@ -1,0 +1,169 @@
+//! Talk to a Xiong'an Chain node over HTTP: build, sign and submit transactions, read results.
+//!
+//! Blocking on purpose: the CLI and the load generator drive it from plain threads.
+
+use serde_json::Value;
+use std::time::Duration;
+use xa_types::{
+    Address, Call, Hash, KeyPair, Transaction, TxBody, address_of,
+};
+
+/// A client error: transport failure, or the node's structured error.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The node could not be reached or answered garbage.
+    #[error("cannot reach {url}: {message}")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// The node answered with an error.
+    #[error("{code}: {message} (HTTP {status})")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Stable code.
+        code: String,
+        /// Message.
+        message: String,
+    },
+}
+
+impl ClientError {
+    /// The stable code of an API error, if this is one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } => Some(code),
+            Self::Transport { .. } => None,
+        }
+    }
+}
+
+/// A node's HTTP API.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client for the API at `base`, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(150)))
+            .build()
+            .into();
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            agent,
+        }
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn finish(url: &str, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value, ClientError> {
+        let mut resp = resp.map_err(|e| ClientError::Transport {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
+        let status = resp.status().as_u16();
+        let body: Value = resp
+            .body_mut()
+            .with_config()
+            .limit(256 * 1024 * 1024)
+            .read_json()
+            .map_err(|e| ClientError::Transport {
+                url: url.to_string(),
+                message: format!("HTTP {status}, unreadable body: {e}"),
+            })?;
+        if status >= 400 || (status == 202 && body.get("error").is_some()) {
+            let code = body["error"]["code"].as_str().unwrap_or("UNKNOWN").to_string();
+            let message = body["error"]["message"].as_str().unwrap_or("").to_string();
+            return Err(ClientError::Api {
+                status,
+                code,
+                message,
+            });
+        }
+        Ok(body)
+    }
+
+    /// GET a path, returning the JSON body.
+    pub fn get(&self, path: &str) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        Self::finish(&url, self.agent.get(&url).call())
+    }
+
+    /// POST JSON to a path, returning the JSON body.
+    pub fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        Self::finish(&url, self.agent.post(&url).send_json(body))
+    }
+
+    /// `GET /v1/status`.
+    pub fn status(&self) -> Result<Value, ClientError> {
+        self.get("/v1/status")
+    }
+
+    /// Submit one transaction; with `wait`, return once it is committed.
+    pub fn submit(&self, tx: &Transaction, wait: bool) -> Result<Value, ClientError> {
+        let path = if wait {
+            "/v1/transactions?wait=true"
+        } else {
+            "/v1/transactions"
+        };
+        self.post(path, tx)
+    }
+
+    /// Submit many transactions; one JSON result per transaction.
+    pub fn submit_batch(&self, txs: &[Transaction]) -> Result<Vec<Value>, ClientError> {
+        let v = self.post("/v1/transactions/batch", &txs)?;
+        Ok(v["results"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The sender's next nonce as committed.
+    pub fn next_nonce(&self, address: &Address) -> Result<u64, ClientError> {
+        let v = self.get(&format!("/v1/accounts/{address}"))?;
+        Ok(v["account"]["next_nonce"].as_u64().unwrap_or(0))
+    }
+
+    /// Chain id and committed height from the status.
+    pub fn chain_info(&self) -> Result<(String, u64), ClientError> {
+        let s = self.status()?;
+        Ok((
+            s["chain_id"].as_str().unwrap_or_default().to_string(),
+            s["height"].as_u64().unwrap_or(0),
+        ))
+    }
+
+    /// Build and sign a transaction for `key`, fetching chain id, height and nonce.
+    pub fn build(&self, key: &KeyPair, call: Call, expiry_blocks: u64) -> Result<Transaction, ClientError> {
+        let (chain_id, height) = self.chain_info()?;
+        let sender = address_of(&key.public_key());
+        let nonce = self.next_nonce(&sender)?;
+        Ok(TxBody {
+            chain_id,
+            sender,
+            nonce,
+            expiry_height: height + expiry_blocks,
+            call,
+        }
+        .sign(key))
+    }
+
+    /// `GET /v1/transactions/{hash}`.
+    pub fn transaction(&self, hash: &Hash) -> Result<Value, ClientError> {
+        self.get(&format!("/v1/transactions/{hash}"))
+    }
+
+    /// `GET /v1/blocks/{id}`.
+    pub fn block(&self, id: &str) -> Result<Value, ClientError> {
+        self.get(&format!("/v1/blocks/{id}"))
+    }
+}
