@@ -1,0 +1,166 @@
+//! Block store, atomic commit, durability across reopen, metadata.
+
+use crate::common::*;
+use std::sync::Arc;
+use xa_storage::{HashAlgo, Store};
+
+#[test]
+fn block_store_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), HashAlgo::Sha256).unwrap();
+    for h in 0..3 {
+        commit(&store, h, chain_writes(h));
+    }
+    for h in 0..3 {
+        assert_eq!(store.block_by_height(h).unwrap(), Some(block_bytes(h)));
+        assert_eq!(store.block_hash(h).unwrap(), Some(block_hash(h)));
+        assert_eq!(store.height_of_block(&block_hash(h)).unwrap(), Some(h));
+        assert_eq!(
+            store.finalization(h).unwrap(),
+            Some(format!("cert-{h}").into_bytes())
+        );
+        for i in 0..2 {
+            assert_eq!(store.tx_location(&tx_hash(h, i)).unwrap(), Some((h, i)));
+            assert_eq!(
+                store.receipt(&tx_hash(h, i)).unwrap(),
+                Some(format!("receipt-{h}-{i}").into_bytes())
+            );
+        }
+        assert_eq!(
+            store.index_get("by_height", &h.to_be_bytes()).unwrap(),
+            Some(format!("idx-{h}").into_bytes())
+        );
+    }
+    assert_eq!(store.block_by_height(3).unwrap(), None);
+    assert_eq!(store.block_hash(3).unwrap(), None);
+    assert_eq!(store.height_of_block(&[0; 32]).unwrap(), None);
+    assert_eq!(store.tx_location(&[0; 32]).unwrap(), None);
+    assert_eq!(store.receipt(&[0; 32]).unwrap(), None);
+    assert_eq!(store.index_get("other", &0u64.to_be_bytes()).unwrap(), None);
+    assert_eq!(store.finalization(9).unwrap(), None);
+}
+
+#[test]
+fn wrong_height_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), HashAlgo::Sha256).unwrap();
+
+    // An empty store accepts only 0 or 1 first.
+    let p = Arc::new(store.prepare(&[], writes(&[("k", Some("v"))]), 1).unwrap());
+    let err = store.commit_block(block_commit(2, p)).unwrap_err();
+    assert_eq!(err.code(), "storage.height_mismatch");
+    assert_eq!(store.latest().unwrap(), None);
+
+    commit(&store, 0, writes(&[("k", Some("0"))]));
+    let p2 = Arc::new(store.prepare(&[], writes(&[("k", Some("2"))]), 1).unwrap());
+    // Height 2 while latest is 0: rejected, nothing written.
+    let err = store.commit_block(block_commit(2, p2.clone())).unwrap_err();
+    assert_eq!(err.code(), "storage.height_mismatch");
+    // Re-committing height 0: rejected.
+    let err = store.commit_block(block_commit(0, p2.clone())).unwrap_err();
+    assert_eq!(err.code(), "storage.height_mismatch");
+    // Right height, but the state is for another version.
+    let mut c = block_commit(1, p2.clone());
+    c.state = Arc::new(
+        store
+            .prepare(std::slice::from_ref(&p2), Writes::new(), 2)
+            .unwrap(),
+    );
+    assert_eq!(
+        store.commit_block(c).unwrap_err().code(),
+        "storage.state_mismatch"
+    );
+    // Duplicate block hash.
+    let mut dup = block_commit(1, p2.clone());
+    dup.block_hash = block_hash(0);
+    assert_eq!(
+        store.commit_block(dup).unwrap_err().code(),
+        "storage.duplicate_block"
+    );
+
+    for h in [1, 2] {
+        assert_eq!(store.block_by_height(h).unwrap(), None);
+        assert_eq!(store.block_hash(h).unwrap(), None);
+        assert_eq!(store.finalization(h).unwrap(), None);
+        assert_eq!(store.state_root(h).unwrap(), None);
+        assert_eq!(store.tx_location(&tx_hash(h, 0)).unwrap(), None);
+        assert_eq!(store.receipt(&tx_hash(h, 0)).unwrap(), None);
+        assert_eq!(
+            store.index_get("by_height", &h.to_be_bytes()).unwrap(),
+            None
+        );
+    }
+    assert_eq!(store.height_of_block(&block_hash(2)).unwrap(), None);
+    assert_eq!(store.latest().unwrap(), Some((0, block_hash(0))));
+    assert_eq!(store.get_latest(b"k").unwrap(), Some(b"0".to_vec()));
+
+    // The correct commit still works afterwards.
+    store.commit_block(block_commit(1, p2)).unwrap();
+    assert_eq!(store.get_latest(b"k").unwrap(), Some(b"2".to_vec()));
+}
+
+#[test]
+fn durable_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut roots = Vec::new();
+    {
+        let store = Store::open(dir.path(), HashAlgo::Sm3).unwrap();
+        for h in 0..4 {
+            roots.push(commit(&store, h, chain_writes(h)).root);
+        }
+        store.meta_put("genesis", b"hash-of-genesis").unwrap();
+        // A prepared but uncommitted state is not persisted.
+        store.prepare(&[], chain_writes(4), 4).unwrap();
+    }
+    let store = Store::open(dir.path(), HashAlgo::Sm3).unwrap();
+    assert_eq!(store.latest().unwrap(), Some((3, block_hash(3))));
+    for h in 0..4 {
+        assert_eq!(store.state_root(h).unwrap(), Some(roots[h as usize]));
+        assert_eq!(store.block_by_height(h).unwrap(), Some(block_bytes(h)));
+        assert_eq!(store.tx_location(&tx_hash(h, 1)).unwrap(), Some((h, 1)));
+    }
+    assert_eq!(store.state_root(4).unwrap(), None);
+    assert_eq!(
+        store.get(b"h/2", 3).unwrap(),
+        Some(2u64.to_le_bytes().to_vec())
+    );
+    assert_eq!(store.get_latest(b"acct/3").unwrap(), Some(b"v3".to_vec()));
+    assert_eq!(
+        store.meta_get("genesis").unwrap(),
+        Some(b"hash-of-genesis".to_vec())
+    );
+    assert_eq!(store.meta_get("other").unwrap(), None);
+    // The tree continues from the reopened state.
+    let r4 = commit(&store, 4, chain_writes(4)).root;
+    let ref_dir = tempfile::tempdir().unwrap();
+    let reference = Store::open(ref_dir.path(), HashAlgo::Sm3).unwrap();
+    for h in 0..5 {
+        commit(&reference, h, chain_writes(h));
+    }
+    assert_eq!(reference.state_root(4).unwrap(), Some(r4));
+    drop(store);
+
+    // Opening with another algorithm is refused.
+    let err = Store::open(dir.path(), HashAlgo::Sha256).unwrap_err();
+    assert_eq!(err.code(), "storage.algo_mismatch");
+}
+
+#[test]
+fn clones_share_state_across_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), HashAlgo::Sha256).unwrap();
+    commit(&store, 0, chain_writes(0));
+    let reader = store.clone();
+    let handle = std::thread::spawn(move || {
+        for _ in 0..50 {
+            if let Some((h, _)) = reader.latest().unwrap() {
+                assert!(reader.block_by_height(h).unwrap().is_some());
+                assert!(reader.state_root(h).unwrap().is_some());
+            }
+        }
+    });
+    for h in 1..10 {
+        commit(&store, h, chain_writes(h));
+    }
+    handle.join().unwrap();
+}
