@@ -95,7 +95,10 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
         );
     }
     println!();
-    println!("Operator key: {}", args.dir.join("keys/operator.json").display());
+    println!(
+        "Operator key: {}",
+        args.dir.join("keys/operator.json").display()
+    );
     println!("Try: xachain status · xachain notary anchor README.md · xachain bench --duration 10");
     println!("Ctrl-C stops every validator; the next run resumes from disk.");
     wait_ready(&layout.apis[0], Duration::from_secs(60));

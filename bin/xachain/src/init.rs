@@ -57,7 +57,10 @@ pub fn layout(dir: &Path) -> Result<Layout> {
         configs.push(p);
     }
     if configs.is_empty() {
-        bail!("{}: no node-*/config.json (run `xachain init`)", dir.display());
+        bail!(
+            "{}: no node-*/config.json (run `xachain init`)",
+            dir.display()
+        );
     }
     let mut apis = Vec::new();
     for c in &configs {
@@ -74,9 +77,13 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
     }
     let out = &args.out;
     if out.join("genesis.json").exists() {
-        bail!("{}: already holds a genesis.json; choose another --out", out.display());
+        bail!(
+            "{}: already holds a genesis.json; choose another --out",
+            out.display()
+        );
     }
-    std::fs::create_dir_all(out.join("keys")).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(out.join("keys"))
+        .with_context(|| format!("creating {}", out.display()))?;
     let mut validators = Vec::new();
     for i in 0..args.validators {
         let dir = out.join(format!("node-{i}"));
@@ -84,7 +91,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         // Consensus keys are Ed25519 whatever the chain's suite (Commonware simplex signs with it).
         let key = KeyPair::generate(Suite::Ed25519);
         let secret = key.secret_bytes();
-        let consensus = commonware_cryptography::ed25519::PrivateKey::decode(secret.as_slice())
+        let consensus = commonware_cryptography::ed25519::PrivateKey::decode(secret.clone())
             .context("deriving the consensus key")?;
         let public = consensus.public_key().encode().to_vec();
         xa_crypto::write_key_file(&dir.join("validator.json"), &key)?;
@@ -111,7 +118,9 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         }],
         params: ChainParams::default(),
     };
-    genesis.validate().map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    genesis
+        .validate()
+        .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
     write_json(&out.join("genesis.json"), &genesis)?;
     let mut configs = Vec::new();
     let mut apis = Vec::new();

@@ -21,7 +21,12 @@ struct Cli {
 #[derive(Args, Clone, Debug)]
 pub struct ClientOpts {
     /// API base URL of the node to talk to.
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8080", env = "XACHAIN_API")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:8080",
+        env = "XACHAIN_API"
+    )]
     pub api: String,
     /// Account key file used to sign (default: the devnet operator key).
     #[arg(long, global = true, env = "XACHAIN_KEY")]
@@ -101,7 +106,7 @@ fn run_node(config: &std::path::Path) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,commonware=warn".into()),
+                .unwrap_or_else(|_| "info,commonware=warn,fjall=warn,lsm_tree=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -101,7 +101,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(json!({"error": {"code": self.error.code.as_str(), "message": self.error.message}})),
+            Json(
+                json!({"error": {"code": self.error.code.as_str(), "message": self.error.message}}),
+            ),
         )
             .into_response()
     }
@@ -113,7 +115,11 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Build the router.
-pub fn router(chain: Arc<Chain>, name: String, metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Router {
+pub fn router(
+    chain: Arc<Chain>,
+    name: String,
+    metrics: Arc<dyn Fn() -> String + Send + Sync>,
+) -> Router {
     let (events, _) = broadcast::channel(1024);
     let sender = events.clone();
     chain.on_commit(move |c| {
@@ -140,17 +146,23 @@ pub fn router(chain: Arc<Chain>, name: String, metrics: Arc<dyn Fn() -> String +
         .route("/v1/notary/{digest}", get(notary))
         .route("/v1/accounts/{address}", get(account))
         .route("/v1/events", get(events_ws))
-        .route("/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route(
+            "/v1/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
         .route("/metrics", get(metrics_text))
-        .fallback(|| async {
-            ApiError::not_found("no such endpoint; see /v1/openapi.json")
-        })
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /v1/openapi.json") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 /// Serve the API on `addr` until the process stops.
-pub async fn serve(chain: Arc<Chain>, addr: SocketAddr, name: String, metrics: Arc<dyn Fn() -> String + Send + Sync>) {
+pub async fn serve(
+    chain: Arc<Chain>,
+    addr: SocketAddr,
+    name: String,
+    metrics: Arc<dyn Fn() -> String + Send + Sync>,
+) {
     let app = router(chain, name, metrics);
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
@@ -266,7 +278,10 @@ async fn submit(
             .into_response()),
         _ => Err(ApiError::from(TxError::new(
             ErrorCode::Timeout,
-            format!("transaction {hash} is pending; not committed within {} ms", timeout.as_millis()),
+            format!(
+                "transaction {hash} is pending; not committed within {} ms",
+                timeout.as_millis()
+            ),
         ))),
     }
 }
@@ -385,7 +400,9 @@ fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, fn(&[u8]) -> Value), A
                 .unwrap_or(Value::Null)
         })),
         "accounts" => Ok((account_key(&parse_hash("key", key)?), |b| {
-            decode::<Account>(b).map(|a| json!(a)).unwrap_or(Value::Null)
+            decode::<Account>(b)
+                .map(|a| json!(a))
+                .unwrap_or(Value::Null)
         })),
         other => Err(ApiError::bad(
             ErrorCode::UnknownModule,
@@ -419,7 +436,10 @@ async fn state_entry(
             .map_err(ApiError::internal)?;
         (v, Some(p))
     } else {
-        (store.get(&raw_key, height).map_err(ApiError::internal)?, None)
+        (
+            store.get(&raw_key, height).map_err(ApiError::internal)?,
+            None,
+        )
     };
     Ok(Json(json!({
         "module": module,

@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 use std::time::Duration;
-use xa_types::{
-    Address, Call, Hash, KeyPair, Transaction, TxBody, address_of,
-};
+use xa_types::{Address, Call, Hash, KeyPair, Transaction, TxBody, address_of};
 
 /// A client error: transport failure, or the node's structured error.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +65,10 @@ impl Client {
         &self.base
     }
 
-    fn finish(url: &str, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value, ClientError> {
+    fn finish(
+        url: &str,
+        resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Value, ClientError> {
         let mut resp = resp.map_err(|e| ClientError::Transport {
             url: url.to_string(),
             message: e.to_string(),
@@ -83,7 +84,10 @@ impl Client {
                 message: format!("HTTP {status}, unreadable body: {e}"),
             })?;
         if status >= 400 || (status == 202 && body.get("error").is_some()) {
-            let code = body["error"]["code"].as_str().unwrap_or("UNKNOWN").to_string();
+            let code = body["error"]["code"]
+                .as_str()
+                .unwrap_or("UNKNOWN")
+                .to_string();
             let message = body["error"]["message"].as_str().unwrap_or("").to_string();
             return Err(ClientError::Api {
                 status,
@@ -143,7 +147,12 @@ impl Client {
     }
 
     /// Build and sign a transaction for `key`, fetching chain id, height and nonce.
-    pub fn build(&self, key: &KeyPair, call: Call, expiry_blocks: u64) -> Result<Transaction, ClientError> {
+    pub fn build(
+        &self,
+        key: &KeyPair,
+        call: Call,
+        expiry_blocks: u64,
+    ) -> Result<Transaction, ClientError> {
         let (chain_id, height) = self.chain_info()?;
         let sender = address_of(&key.public_key());
         let nonce = self.next_nonce(&sender)?;

@@ -111,8 +111,7 @@ pub trait Module: Send + Sync {
     /// Stateless checks of a call (decodable, within bounds), used by the mempool.
     fn check(&self, method: &str, args: &[u8]) -> Result<(), TxError>;
     /// Execute a call. On error, none of its writes are applied.
-    fn execute(&self, ctx: &mut CallContext<'_>, method: &str, args: &[u8])
-    -> Result<(), TxError>;
+    fn execute(&self, ctx: &mut CallContext<'_>, method: &str, args: &[u8]) -> Result<(), TxError>;
 }
 
 /// How to treat a transaction that may not be included (wrong nonce, expired, ...).
@@ -252,12 +251,15 @@ impl Executor {
                 ));
             }
         }
-        let module = self.modules.get(tx.body.call.module.as_str()).ok_or_else(|| {
-            TxError::new(
-                ErrorCode::UnknownModule,
-                format!("body.call.module: no module '{}'", tx.body.call.module),
-            )
-        })?;
+        let module = self
+            .modules
+            .get(tx.body.call.module.as_str())
+            .ok_or_else(|| {
+                TxError::new(
+                    ErrorCode::UnknownModule,
+                    format!("body.call.module: no module '{}'", tx.body.call.module),
+                )
+            })?;
         if !module.methods().contains(&tx.body.call.method.as_str()) {
             return Err(TxError::new(
                 ErrorCode::UnknownMethod,

@@ -44,7 +44,12 @@ impl Module for Notary {
         args(bytes).map(|_| ())
     }
 
-    fn execute(&self, ctx: &mut CallContext<'_>, _method: &str, bytes: &[u8]) -> Result<(), TxError> {
+    fn execute(
+        &self,
+        ctx: &mut CallContext<'_>,
+        _method: &str,
+        bytes: &[u8],
+    ) -> Result<(), TxError> {
         let a = args(bytes)?;
         let key = record_key(&a.digest);
         if let Some(existing) = ctx.get(&key)? {
@@ -53,7 +58,10 @@ impl Module for Notary {
                 .unwrap_or_default();
             return Err(TxError::new(
                 ErrorCode::AlreadyExists,
-                format!("args.digest: {} was already anchored at height {height}", a.digest),
+                format!(
+                    "args.digest: {} was already anchored at height {height}",
+                    a.digest
+                ),
             ));
         }
         let record = NotaryRecord {

@@ -45,7 +45,10 @@ fn state(genesis: &Genesis) -> BTreeMap<Vec<u8>, Vec<u8>> {
         .collect()
 }
 
-const AT: BlockContext = BlockContext { height: 1, time_ms: 1_000 };
+const AT: BlockContext = BlockContext {
+    height: 1,
+    time_ms: 1_000,
+};
 
 #[test]
 fn anchors_a_document_and_records_block_time_and_signer() {
@@ -61,7 +64,9 @@ fn anchors_a_document_and_records_block_time_and_signer() {
         assert_eq!(out.receipts[0].status, TxStatus::Success);
         assert_eq!(out.receipts[0].events[0].kind, "anchored");
         let rec: NotaryRecord = decode(
-            out.writes[&record_key(&Hash([9; 32]))].as_ref().expect("written"),
+            out.writes[&record_key(&Hash([9; 32]))]
+                .as_ref()
+                .expect("written"),
         )
         .expect("record");
         assert_eq!(rec.height, 1);
@@ -77,11 +82,15 @@ fn second_anchor_of_same_digest_fails_but_consumes_nonce() {
     let g = genesis(Suite::Ed25519, &key);
     let ex = Executor::new(&g);
     let txs = vec![anchor(&key, 0, 9), anchor(&key, 1, 9)];
-    let out = ex.execute_block(&state(&g), AT, &txs, Mode::Verify).expect("executes");
+    let out = ex
+        .execute_block(&state(&g), AT, &txs, Mode::Verify)
+        .expect("executes");
     assert_eq!(out.receipts[1].status, TxStatus::Failed);
     assert_eq!(out.receipts[1].code, "ALREADY_EXISTS");
     let acct: Account = decode(
-        out.writes[&account_key(&address_of(&key.public_key()))].as_ref().expect("acct"),
+        out.writes[&account_key(&address_of(&key.public_key()))]
+            .as_ref()
+            .expect("acct"),
     )
     .expect("account");
     assert_eq!(acct.next_nonce, 2);
@@ -180,8 +189,12 @@ fn execution_is_deterministic() {
     let g = genesis(Suite::Ed25519, &key);
     let ex = Executor::new(&g);
     let txs: Vec<_> = (0..50).map(|i| anchor(&key, i, i as u8)).collect();
-    let a = ex.execute_block(&state(&g), AT, &txs, Mode::Verify).expect("a");
-    let b = ex.execute_block(&state(&g), AT, &txs, Mode::Verify).expect("b");
+    let a = ex
+        .execute_block(&state(&g), AT, &txs, Mode::Verify)
+        .expect("a");
+    let b = ex
+        .execute_block(&state(&g), AT, &txs, Mode::Verify)
+        .expect("b");
     assert_eq!(a.writes, b.writes);
     assert_eq!(
         Receipt::root(Suite::Ed25519, &a.receipts),

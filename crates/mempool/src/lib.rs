@@ -202,9 +202,7 @@ impl Mempool {
             ));
         }
         let size = tx.encoded_len();
-        if inner.hashes.len() >= self.config.max_txs
-            || inner.bytes + size > self.config.max_bytes
-        {
+        if inner.hashes.len() >= self.config.max_txs || inner.bytes + size > self.config.max_bytes {
             return Err(TxError::new(
                 ErrorCode::MempoolFull,
                 "mempool: full, retry later",

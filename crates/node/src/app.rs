@@ -118,7 +118,11 @@ where
         ) {
             Ok(Some(block)) => {
                 let digest = crate::block::to_digest(&block.hash());
-                tracing::debug!(height = block.block().header.height, txs = block.block().txs.len(), "proposed");
+                tracing::debug!(
+                    height = block.block().header.height,
+                    txs = block.block().txs.len(),
+                    "proposed"
+                );
                 Some(Digested::precomputed(block, digest))
             }
             Ok(None) => None,
@@ -141,7 +145,10 @@ where
             || h.parent != from_digest(&ctx.parent.1)
             || h.proposer.as_slice() != ctx.leader.as_ref()
         {
-            tracing::warn!(height = h.height, "proposal header does not match its consensus context");
+            tracing::warn!(
+                height = h.height,
+                "proposal header does not match its consensus context"
+            );
             return false;
         }
         let Some(parent) = ancestry.next().await else {
@@ -150,7 +157,10 @@ where
         if !ensure_executed(&self.chain, parent.clone(), &mut ancestry).await {
             return false;
         }
-        match self.chain.verify(block.inner(), parent.inner(), now_ms(&env)) {
+        match self
+            .chain
+            .verify(block.inner(), parent.inner(), now_ms(&env))
+        {
             Ok(ok) => ok,
             Err(e) => {
                 tracing::warn!("could not verify block: {e}");
@@ -209,7 +219,10 @@ pub async fn committer(
         match chain.commit(block.inner(), finalization) {
             Ok(()) => ack.acknowledge(),
             Err(e) => {
-                tracing::error!(height = height.get(), "failed to commit a finalized block: {e}");
+                tracing::error!(
+                    height = height.get(),
+                    "failed to commit a finalized block: {e}"
+                );
                 return;
             }
         }

@@ -2,10 +2,7 @@
 
 use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, Read, Write};
-use commonware_consensus::{
-    Block as ConsensusBlock, Heightable,
-    types::Height,
-};
+use commonware_consensus::{Block as ConsensusBlock, Heightable, types::Height};
 use commonware_cryptography::{Digestible, sha256::Digest};
 use std::sync::Arc;
 use xa_types::{Block, Hash, Suite, decode, encode};
@@ -99,7 +96,10 @@ impl Read for ChainBlock {
         }
         let len = buf.get_u32() as usize;
         if len > cfg.max_bytes {
-            return Err(CodecError::Invalid("ChainBlock", "block exceeds the size limit"));
+            return Err(CodecError::Invalid(
+                "ChainBlock",
+                "block exceeds the size limit",
+            ));
         }
         if buf.remaining() < len {
             return Err(CodecError::EndOfBuffer);

@@ -101,7 +101,11 @@ impl StateView for View<'_> {
 
 impl Chain {
     /// Open the chain on `store`, committing the genesis block on first start.
-    pub fn open(genesis: Genesis, store: Store, mempool_cfg: xa_mempool::Config) -> Result<Arc<Self>, ChainError> {
+    pub fn open(
+        genesis: Genesis,
+        store: Store,
+        mempool_cfg: xa_mempool::Config,
+    ) -> Result<Arc<Self>, ChainError> {
         let suite = genesis.suite;
         let executor = Executor::new(&genesis);
         let block_cfg = BlockCfg {
@@ -206,7 +210,11 @@ impl Chain {
 
     /// State layers from `parent` down to the committed tip, nearest first; `None` if some
     /// ancestor is not executed yet, or the parent is not on the committed chain.
-    fn layers(&self, parent: &Hash, parent_height: u64) -> Result<Option<Vec<Arc<Executed>>>, ChainError> {
+    fn layers(
+        &self,
+        parent: &Hash,
+        parent_height: u64,
+    ) -> Result<Option<Vec<Arc<Executed>>>, ChainError> {
         let (tip_h, tip_hash) = self.tip();
         let pending = lock(&self.pending);
         let mut out = Vec::new();
@@ -318,7 +326,13 @@ impl Chain {
             receipts_root: Receipt::root(self.suite, &outcome.receipts),
             state_root: Hash(state.root),
         };
-        let block = ChainBlock::new(self.suite, Block { header, txs: included });
+        let block = ChainBlock::new(
+            self.suite,
+            Block {
+                header,
+                txs: included,
+            },
+        );
         lock(&self.pending).insert(
             block.hash(),
             Arc::new(Executed {
@@ -333,7 +347,12 @@ impl Chain {
     /// Verify and execute `block` on its parent. `Ok(false)` means permanently invalid;
     /// `Ok(None)`-like waiting is expressed by `Err(ChainError::Invalid)` never: callers
     /// ensure the parent is executed first via [`Chain::executed`] / [`Chain::is_known`].
-    pub fn verify(&self, block: &ChainBlock, parent: &ChainBlock, now_ms: u64) -> Result<bool, ChainError> {
+    pub fn verify(
+        &self,
+        block: &ChainBlock,
+        parent: &ChainBlock,
+        now_ms: u64,
+    ) -> Result<bool, ChainError> {
         if self.executed(&block.hash()).is_some() {
             return Ok(true);
         }
@@ -348,13 +367,21 @@ impl Chain {
             return reject("does not extend its parent".into());
         }
         if h.time_ms <= ph.time_ms {
-            return reject(format!("time {} is not after the parent's {}", h.time_ms, ph.time_ms));
+            return reject(format!(
+                "time {} is not after the parent's {}",
+                h.time_ms, ph.time_ms
+            ));
         }
         if h.time_ms > now_ms + MAX_CLOCK_DRIFT_MS {
-            return reject(format!("time {} is in the future (now {now_ms})", h.time_ms));
+            return reject(format!(
+                "time {} is in the future (now {now_ms})",
+                h.time_ms
+            ));
         }
         let txs = &block.block().txs;
-        if txs.len() != h.tx_count as usize || txs.len() > self.genesis.params.max_block_txs as usize {
+        if txs.len() != h.tx_count as usize
+            || txs.len() > self.genesis.params.max_block_txs as usize
+        {
             return reject("tx_count does not match or exceeds the limit".into());
         }
         if Block::compute_tx_root(self.suite, txs) != h.tx_root {

@@ -53,7 +53,9 @@ impl NodeConfig {
 }
 
 /// Read a validator's consensus key file: JSON `{"public_key": hex, "secret_key": hex}`.
-pub fn read_validator_key(path: &Path) -> Result<commonware_cryptography::ed25519::PrivateKey, ConfigError> {
+pub fn read_validator_key(
+    path: &Path,
+) -> Result<commonware_cryptography::ed25519::PrivateKey, ConfigError> {
     use commonware_codec::DecodeExt;
     let err = |message: String| ConfigError::File {
         path: path.display().to_string(),
@@ -66,6 +68,6 @@ pub fn read_validator_key(path: &Path) -> Result<commonware_cryptography::ed2551
         .and_then(|s| s.as_str())
         .ok_or_else(|| err("secret_key: missing".into()))?;
     let bytes = hex::decode(secret).map_err(|e| err(format!("secret_key: {e}")))?;
-    commonware_cryptography::ed25519::PrivateKey::decode(bytes.as_slice())
+    commonware_cryptography::ed25519::PrivateKey::decode(bytes)
         .map_err(|e| err(format!("secret_key: {e}")))
 }

@@ -14,13 +14,17 @@ use commonware_consensus::{
         resolver::p2p as marshal_resolver,
         standard::{Inline, Standard},
     },
-    simplex::{self, ForwardPolicy, SkipBudget, SkipPolicy, elector::RoundRobin, scheme::ed25519::Scheme},
+    simplex::{
+        self, ForwardPolicy, SkipBudget, SkipPolicy, elector::RoundRobin, scheme::ed25519::Scheme,
+    },
     types::{Epoch, FixedEpocher, ViewDelta},
 };
-use commonware_cryptography::{Sha256, Signer as _, certificate::ConstantProvider, ed25519};
+use commonware_cryptography::{
+    Digested, Digestible as _, Sha256, Signer as _, certificate::ConstantProvider, ed25519,
+};
 use commonware_p2p::{Blocker, Provider, Receiver, Sender};
 use commonware_parallel::Sequential;
-use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, Supervisor as _, buffer::paged::CacheRef};
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
 use commonware_storage::archive::immutable;
 use commonware_utils::{NZDuration, NZU16, NZU64, NZUsize, ordered::Set};
 use std::{sync::Arc, time::Duration};
@@ -116,7 +120,7 @@ pub async fn start<E, P, B, S, R>(
     channels: Channels<S, R>,
 ) -> (MarshalMailbox, Handle<()>)
 where
-    E: Spawner + Clock + Storage + Metrics + rand_core::CryptoRng + Clone + Send + Sync + 'static,
+    E: Spawner + Clock + Storage + Metrics + rand_core::CryptoRng + Send + Sync + 'static,
     P: Provider<PublicKey = ed25519::PublicKey>,
     B: Blocker<PublicKey = ed25519::PublicKey>,
     S: Sender<PublicKey = ed25519::PublicKey>,
@@ -170,7 +174,7 @@ where
             &prefix,
             "finalizations",
             &page_cache,
-            <Scheme as commonware_cryptography::certificate::Scheme>::certificate_codec_config_unbounded(),
+            <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded(),
         ),
     )
     .await
@@ -189,7 +193,10 @@ where
         marshal::Config {
             provider,
             epocher: FixedEpocher::new(NZU64!(u64::MAX)),
-            start: marshal::Start::Genesis(genesis),
+            start: marshal::Start::Genesis(Digested::precomputed(
+                genesis.clone(),
+                genesis.digest(),
+            )),
             partition_prefix: format!("{prefix}-marshal"),
             mailbox_size: NZUsize!(1024),
             view_retention: ViewDelta::new(64),
@@ -207,14 +214,11 @@ where
     .await;
     let (finalizer, finalized) = Finalizer::new();
     actor.start(finalizer, buffer, resolver);
-    context
-        .child("committer")
-        .dedicated()
-        .spawn({
-            let chain = chain.clone();
-            let mailbox = mailbox.clone();
-            move |_| committer(chain, mailbox, finalized)
-        });
+    context.child("committer").dedicated().spawn({
+        let chain = chain.clone();
+        let mailbox = mailbox.clone();
+        move |_| committer(chain, mailbox, finalized)
+    });
 
     // Consensus.
     let app = Inline::new(
@@ -235,17 +239,19 @@ where
             partition: format!("{prefix}-consensus"),
             mailbox_size: NZUsize!(1024),
             epoch: Epoch::zero(),
-            floor: simplex::Floor::Genesis(crate::block::to_digest(&chain.genesis_block().expect("genesis").hash())),
+            floor: simplex::Floor::Genesis(crate::block::to_digest(
+                &chain.genesis_block().expect("genesis").hash(),
+            )),
             replay_buffer: NZUsize!(1024 * 1024),
             write_buffer: NZUsize!(1024 * 1024),
             leader_timeout: cfg.leader_timeout,
             certification_timeout: cfg.certification_timeout,
-            timeout_retry: Duration::from_secs(5),
+            timeout_retry: Duration::from_secs(3),
             fetch_timeout: NZDuration!(Duration::from_secs(1)),
             fetch_retry_delay: Duration::from_millis(100),
             view_retention: ViewDelta::new(64),
             skip: SkipPolicy::Enabled {
-                timeout: cfg.leader_timeout * 5,
+                timeout: (cfg.leader_timeout * 5).max(Duration::from_secs(4)),
                 budget: SkipBudget::Participants,
             },
             page_cache,

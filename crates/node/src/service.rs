@@ -15,7 +15,10 @@ use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{NZU32, NZUsize, ordered::{Map, Set}, TryCollect};
+use commonware_utils::{
+    NZU32, NZUsize, TryCollect,
+    ordered::{Map, Set},
+};
 use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 use xa_types::Genesis;
 
@@ -57,18 +60,21 @@ pub fn load_genesis(path: &std::path::Path) -> Result<Genesis, ServiceError> {
 }
 
 /// The validator set of `genesis` as consensus keys with p2p addresses.
-pub fn validators(genesis: &Genesis) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, ServiceError> {
+pub fn validators(
+    genesis: &Genesis,
+) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, ServiceError> {
     genesis
         .validators
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let key = ed25519::PublicKey::decode(v.consensus_key.as_slice()).map_err(|e| {
+            let key = ed25519::PublicKey::decode(v.consensus_key.clone()).map_err(|e| {
                 ServiceError::Genesis(format!("validators[{i}].consensus_key: {e}"))
             })?;
-            let addr: SocketAddr = v.p2p_address.parse().map_err(|e| {
-                ServiceError::Genesis(format!("validators[{i}].p2p_address: {e}"))
-            })?;
+            let addr: SocketAddr = v
+                .p2p_address
+                .parse()
+                .map_err(|e| ServiceError::Genesis(format!("validators[{i}].p2p_address: {e}")))?;
             Ok((key, addr))
         })
         .collect()
@@ -105,7 +111,10 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
     let _ = my_addr;
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| ServiceError::Genesis(format!("data_dir: {e}")))?;
-    let store = xa_storage::Store::open(&cfg.data_dir.join("state"), crate::chain::hash_algo(genesis.suite))?;
+    let store = xa_storage::Store::open(
+        &cfg.data_dir.join("state"),
+        crate::chain::hash_algo(genesis.suite),
+    )?;
     let chain = Chain::open(genesis.clone(), store, xa_mempool::Config::default())?;
 
     let runtime = tokio::Runner::new(
@@ -175,7 +184,7 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         )
         .await;
         tracing::info!(%api_addr, "validator started");
-        let metrics_context = context.clone();
+        let metrics_context = context.child("metrics");
         let metrics: MetricsFn = Arc::new(move || {
             use commonware_runtime::Metrics as _;
             metrics_context.encode()

@@ -5,9 +5,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// A validator named in genesis.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct GenesisValidator {
     /// Human-readable name, e.g. the operating organization.
     pub name: String,
@@ -19,9 +17,7 @@ pub struct GenesisValidator {
 }
 
 /// An account that exists from genesis.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct GenesisAccount {
     /// Human-readable name.
     pub name: String,
@@ -30,9 +26,7 @@ pub struct GenesisAccount {
 }
 
 /// Chain parameters fixed at genesis.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ChainParams {
     /// Most transactions in one block.
     pub max_block_txs: u32,
@@ -53,9 +47,7 @@ impl Default for ChainParams {
 }
 
 /// The genesis file.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Genesis {
     /// Chain identifier carried by every transaction.
     pub chain_id: String,

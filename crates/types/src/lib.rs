@@ -55,9 +55,7 @@ pub fn decode<T: BorshDeserialize>(bytes: &[u8]) -> Result<T, std::io::Error> {
 }
 
 /// A call of one method of one module, with the method's arguments in canonical encoding.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Call {
     /// Module name, e.g. `notary`.
     pub module: String,
@@ -80,9 +78,7 @@ impl Call {
 }
 
 /// What a transaction's signers sign.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TxBody {
     /// The chain this transaction is for; a transaction for another chain is refused.
     pub chain_id: String,
@@ -124,9 +120,7 @@ impl TxBody {
 }
 
 /// One signature on a transaction.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TxSignature {
     /// The signing key.
     pub public_key: PublicKey,
@@ -135,9 +129,7 @@ pub struct TxSignature {
 }
 
 /// A signed transaction.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Transaction {
     /// What is signed.
     pub body: TxBody,
@@ -158,9 +150,7 @@ impl Transaction {
 }
 
 /// A block header: everything a light client needs to check a block and what it commits to.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Header {
     /// Height; the genesis block is height 0.
     pub height: u64,
@@ -196,9 +186,7 @@ impl Header {
 }
 
 /// A block: a header and its transactions.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Block {
     /// The header.
     pub header: Header,
@@ -227,9 +215,7 @@ pub enum TxStatus {
 }
 
 /// An event emitted by a module during a call.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Event {
     /// Emitting module.
     pub module: String,
@@ -240,9 +226,7 @@ pub struct Event {
 }
 
 /// The outcome of one transaction.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Receipt {
     /// The transaction hash.
     pub tx_hash: Hash,
@@ -309,7 +293,11 @@ mod tests {
             let json = serde_json::to_string(&tx).expect("json");
             let back: Transaction = serde_json::from_str(&json).expect("json back");
             assert_eq!(back, tx);
-            assert_eq!(encode(&back), bytes, "JSON round trip must not change the encoding");
+            assert_eq!(
+                encode(&back),
+                bytes,
+                "JSON round trip must not change the encoding"
+            );
         }
     }
 
@@ -331,7 +319,10 @@ mod tests {
         assert_eq!(tx.hash(Suite::Ed25519), other.hash(Suite::Ed25519));
         let mut changed = tx.body.clone();
         changed.nonce += 1;
-        assert_ne!(changed.sign(&key).hash(Suite::Ed25519), tx.hash(Suite::Ed25519));
+        assert_ne!(
+            changed.sign(&key).hash(Suite::Ed25519),
+            tx.hash(Suite::Ed25519)
+        );
         assert_ne!(tx.hash(Suite::Ed25519), tx.hash(Suite::Sm2));
     }
 

@@ -25,7 +25,11 @@ pub fn root(suite: Suite, leaves: &[Hash]) -> Hash {
         1 => leaf(suite, &leaves[0]),
         n => {
             let k = split(n);
-            node(suite, &root(suite, &leaves[..k]), &root(suite, &leaves[k..]))
+            node(
+                suite,
+                &root(suite, &leaves[..k]),
+                &root(suite, &leaves[k..]),
+            )
         }
     }
 }
@@ -40,9 +44,7 @@ fn split(n: usize) -> usize {
 }
 
 /// An audit path proving one leaf's place under a root.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct InclusionProof {
     /// Leaf index.
     pub index: u64,
@@ -152,6 +154,13 @@ mod tests {
     fn root_vector() {
         // Frozen: two leaves of 0x00.. and 0x01.. under SHA-256.
         let r = root(Suite::Ed25519, &leaves(2));
-        assert_eq!(r, node(Suite::Ed25519, &leaf(Suite::Ed25519, &leaves(2)[0]), &leaf(Suite::Ed25519, &leaves(2)[1])));
+        assert_eq!(
+            r,
+            node(
+                Suite::Ed25519,
+                &leaf(Suite::Ed25519, &leaves(2)[0]),
+                &leaf(Suite::Ed25519, &leaves(2)[1])
+            )
+        );
     }
 }

@@ -14,9 +14,7 @@ pub const MAX_TITLE: usize = 256;
 pub const MAX_KIND: usize = 64;
 
 /// Arguments of `notary.anchor`.
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct AnchorArgs {
     /// Digest of the document (the chain suite's hash: SHA-256 or SM3). It is the record's id.
     pub digest: Hash,
@@ -29,9 +27,7 @@ pub struct AnchorArgs {
 }
 
 /// A notarized record as stored in state under [`record_key`].
-#[derive(
-    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct NotaryRecord {
     /// The document digest, also the record id.
     pub digest: Hash,
