@@ -34,6 +34,7 @@ struct Node {
     child: Child,
     name: String,
     log: PathBuf,
+    exited: bool,
 }
 
 /// Start the devnet and supervise it until Ctrl-C.
@@ -77,10 +78,12 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
             .stderr(file)
             .spawn()
             .with_context(|| format!("starting validator {i}"))?;
+        std::fs::write(dir.join("node.pid"), child.id().to_string())?;
         nodes.push(Node {
             child,
             name: format!("validator-{i}"),
             log,
+            exited: false,
         });
     }
     println!();
@@ -112,11 +115,11 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = tick.tick() => {
-                    for node in nodes.iter_mut() {
+                    for node in nodes.iter_mut().filter(|n| !n.exited) {
                         if let Ok(Some(status)) = node.child.try_wait() {
+                            // Keep the rest running; running devnet again restarts it.
                             eprintln!("{} exited ({status}); see {}", node.name, node.log.display());
-                            // Keep the rest running; restart it by running devnet again.
-                            node.name.push_str(" (stopped)");
+                            node.exited = true;
                         }
                     }
                 }

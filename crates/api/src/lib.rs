@@ -481,7 +481,13 @@ async fn account(State(s): State<ApiState>, Path(address): Path<String>) -> ApiR
         .map_err(ApiError::internal)?
         .and_then(|b| decode::<Account>(&b).ok())
         .unwrap_or_default();
-    Ok(Json(json!({"address": address, "account": account})))
+    let pending_next_nonce = s
+        .chain
+        .mempool
+        .pending_next_nonce(&address, account.next_nonce);
+    Ok(Json(
+        json!({"address": address, "account": account, "pending_next_nonce": pending_next_nonce}),
+    ))
 }
 
 async fn events_ws(State(s): State<ApiState>, ws: WebSocketUpgrade) -> Response {

@@ -131,10 +131,13 @@ impl Client {
         Ok(v["results"].as_array().cloned().unwrap_or_default())
     }
 
-    /// The sender's next nonce as committed.
+    /// The sender's next nonce, counting its transactions pending at this node.
     pub fn next_nonce(&self, address: &Address) -> Result<u64, ClientError> {
         let v = self.get(&format!("/v1/accounts/{address}"))?;
-        Ok(v["account"]["next_nonce"].as_u64().unwrap_or(0))
+        Ok(v["pending_next_nonce"]
+            .as_u64()
+            .or_else(|| v["account"]["next_nonce"].as_u64())
+            .unwrap_or(0))
     }
 
     /// Chain id and committed height from the status.
@@ -153,12 +156,23 @@ impl Client {
         call: Call,
         expiry_blocks: u64,
     ) -> Result<Transaction, ClientError> {
-        let (chain_id, height) = self.chain_info()?;
         let sender = address_of(&key.public_key());
         let nonce = self.next_nonce(&sender)?;
+        self.build_with_nonce(key, call, expiry_blocks, nonce)
+    }
+
+    /// Build and sign a transaction for `key` with the given nonce.
+    pub fn build_with_nonce(
+        &self,
+        key: &KeyPair,
+        call: Call,
+        expiry_blocks: u64,
+        nonce: u64,
+    ) -> Result<Transaction, ClientError> {
+        let (chain_id, height) = self.chain_info()?;
         Ok(TxBody {
             chain_id,
-            sender,
+            sender: address_of(&key.public_key()),
             nonce,
             expiry_height: height + expiry_blocks,
             call,

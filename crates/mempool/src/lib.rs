@@ -96,6 +96,22 @@ impl Mempool {
         self.lock().hashes.contains(hash)
     }
 
+    /// The next nonce `sender` should use, counting its pending transactions that follow
+    /// `committed_next` without a gap.
+    pub fn pending_next_nonce(&self, sender: &Address, committed_next: u64) -> u64 {
+        let inner = self.lock();
+        let mut next = committed_next;
+        if let Some(nonces) = inner.by_sender.get(sender) {
+            for n in nonces.range(committed_next..).map(|(n, _)| *n) {
+                if n != next {
+                    break;
+                }
+                next += 1;
+            }
+        }
+        next
+    }
+
     /// Whether exactly `tx` (same body and same signatures) is pending, and so had its
     /// signatures verified on admission.
     pub fn is_verified(&self, tx: &Transaction) -> bool {

@@ -13,7 +13,14 @@ use commonware_cryptography::{Digested, ed25519, sha256::Digest};
 use commonware_runtime::Clock;
 use commonware_utils::{Acknowledgement, acknowledgement::Exact};
 use futures::{StreamExt, channel::mpsc};
-use std::{marker::PhantomData, sync::Arc, time::UNIX_EPOCH};
+use std::{
+    marker::PhantomData,
+    sync::Arc,
+    time::{Duration, UNIX_EPOCH},
+};
+
+/// How long a leader with an empty mempool waits before proposing an empty block.
+pub const IDLE_PROPOSAL_WAIT: Duration = Duration::from_millis(500);
 
 /// Consensus context of a proposal.
 pub type Ctx = Context<Digest, ed25519::PublicKey>;
@@ -104,6 +111,12 @@ where
     ) -> Option<Digested<ChainBlock>> {
         let mut ancestry = ancestry;
         let parent = ancestry.next().await?;
+        // With nothing to propose, give transactions a moment to arrive instead of producing
+        // a stream of empty blocks; a transaction arriving ends the wait at once.
+        let idle_until = env.current() + IDLE_PROPOSAL_WAIT;
+        while self.chain.mempool.is_empty() && env.current() < idle_until {
+            env.sleep(Duration::from_millis(10)).await;
+        }
         if !ensure_executed(&self.chain, parent.clone(), &mut ancestry).await {
             return None;
         }

@@ -79,6 +79,7 @@ pub struct Chain {
     /// Held for reading while executing on committed state, for writing while committing.
     commit_lock: RwLock<()>,
     listeners: Mutex<Vec<Listener>>,
+    gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -154,6 +155,7 @@ impl Chain {
             tip: Mutex::new((h, Hash(hash))),
             commit_lock: RwLock::new(()),
             listeners: Mutex::new(Vec::new()),
+            gossip: Mutex::new(None),
             genesis,
         }))
     }
@@ -197,10 +199,44 @@ impl Chain {
             .unwrap_or(0)
     }
 
-    /// Submit transactions to the mempool.
+    /// Submit transactions from a client to the mempool, and gossip the admitted ones to the
+    /// other validators so that whichever leads next can include them.
     pub fn submit(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, xa_types::TxError>> {
-        self.mempool
-            .submit(&self.executor, txs, |s| self.next_nonce(s))
+        let gossip = lock(&self.gossip).clone();
+        let copies = gossip.as_ref().map(|_| txs.clone());
+        let results = self
+            .mempool
+            .submit(&self.executor, txs, |s| self.next_nonce(s));
+        if let (Some(gossip), Some(copies)) = (gossip, copies) {
+            let admitted: Vec<Transaction> = copies
+                .into_iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(t, _)| t)
+                .collect();
+            if !admitted.is_empty() {
+                let _ = gossip.unbounded_send(encode(&admitted));
+            }
+        }
+        results
+    }
+
+    /// Admit transactions gossiped by a peer (verified like any other; not forwarded again).
+    pub fn submit_gossiped(&self, bytes: &[u8]) -> usize {
+        match decode::<Vec<Transaction>>(bytes) {
+            Ok(txs) if txs.len() <= MAX_GOSSIP_BATCH => self
+                .mempool
+                .submit(&self.executor, txs, |s| self.next_nonce(s))
+                .iter()
+                .filter(|r| r.is_ok())
+                .count(),
+            _ => 0,
+        }
+    }
+
+    /// Route client-submitted transactions to `sender` for gossip.
+    pub fn set_gossip(&self, sender: futures::channel::mpsc::UnboundedSender<Vec<u8>>) {
+        *lock(&self.gossip) = Some(sender);
     }
 
     /// The speculative result for a block hash, if executed.
@@ -503,6 +539,9 @@ impl Chain {
         Ok(())
     }
 }
+
+/// Most transactions accepted in one gossip message.
+pub const MAX_GOSSIP_BATCH: usize = 20_000;
 
 /// How far ahead of a voter's clock a proposal's time may be.
 pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;

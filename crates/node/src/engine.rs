@@ -22,11 +22,12 @@ use commonware_consensus::{
 use commonware_cryptography::{
     Digested, Digestible as _, Sha256, Signer as _, certificate::ConstantProvider, ed25519,
 };
-use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
 use commonware_storage::archive::immutable;
 use commonware_utils::{NZDuration, NZU16, NZU64, NZUsize, ordered::Set};
+use futures::StreamExt as _;
 use std::{sync::Arc, time::Duration};
 
 /// Marshal's mailbox for our block type.
@@ -61,6 +62,8 @@ pub struct Channels<S, R> {
     pub blocks: (S, R),
     /// Marshal's finalized-block backfill.
     pub backfill: (S, R),
+    /// Transaction gossip between mempools.
+    pub txs: (S, R),
 }
 
 /// Channel ids used on the authenticated network.
@@ -75,6 +78,8 @@ pub mod channel {
     pub const BLOCKS: u64 = 3;
     /// Marshal backfill.
     pub const BACKFILL: u64 = 4;
+    /// Transaction gossip.
+    pub const TXS: u64 = 5;
 }
 
 /// Largest message any channel carries: a block at its bound plus framing.
@@ -218,6 +223,24 @@ where
         let chain = chain.clone();
         let mailbox = mailbox.clone();
         move |_| committer(chain, mailbox, finalized)
+    });
+
+    // Transaction gossip: what clients submit here goes to every other validator's mempool.
+    let (gossip_tx, mut gossip_rx) = futures::channel::mpsc::unbounded::<Vec<u8>>();
+    chain.set_gossip(gossip_tx);
+    let (mut tx_sender, mut tx_receiver) = channels.txs;
+    context.child("gossip_out").spawn(move |_| async move {
+        while let Some(bytes) = gossip_rx.next().await {
+            tx_sender.send(Recipients::All, bytes, false);
+        }
+    });
+    context.child("gossip_in").spawn({
+        let chain = chain.clone();
+        move |_| async move {
+            while let Ok((_peer, bytes)) = tx_receiver.recv().await {
+                chain.submit_gossiped(bytes.as_ref());
+            }
+        }
     });
 
     // Consensus.

@@ -164,6 +164,7 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
             resolver: network.register(channel::RESOLVER, quota),
             blocks: network.register(channel::BLOCKS, quota),
             backfill: network.register(channel::BACKFILL, quota),
+            txs: network.register(channel::TXS, quota),
         };
         network.start();
         let cfg = EngineConfig {

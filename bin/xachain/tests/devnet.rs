@@ -1,0 +1,225 @@
+//! Process-level test: the real binary's devnet, notary transactions over HTTP, a validator
+//! killed with SIGKILL and restarted, and agreement of all four afterwards.
+
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use xa_client::Client;
+use xa_types::{
+    Call, Hash, KeyPair,
+    modules::notary::{ANCHOR, AnchorArgs, MODULE},
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xachain");
+
+/// Kills every process it holds (and the devnet's validators) when dropped.
+struct Cleanup {
+    children: Vec<Child>,
+    pid_files: Vec<PathBuf>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for f in &self.pid_files {
+            if let Ok(pid) = std::fs::read_to_string(f) {
+                let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+            }
+        }
+    }
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn height(c: &Client) -> Option<u64> {
+    c.status().ok().and_then(|s| s["height"].as_u64())
+}
+
+fn anchor(client: &Client, key: &KeyPair, i: u32) -> Hash {
+    let digest = xa_types::Suite::Ed25519.hash(format!("process test document {i}").as_bytes());
+    let call = Call::new(
+        MODULE,
+        ANCHOR,
+        &AnchorArgs {
+            digest,
+            title: format!("doc-{i}.pdf"),
+            file_size: 100 + i as u64,
+            kind: "test".into(),
+        },
+    );
+    // The test keeps the nonce itself: validators may lag one another by a block.
+    let tx = client
+        .build_with_nonce(key, call, 1_000, i as u64)
+        .expect("build transaction");
+    let r: Value = client.submit(&tx, true).expect("submit and wait");
+    assert_eq!(r["status"], "committed", "{r}");
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+    r["hash"].as_str().expect("hash").parse().expect("hash hex")
+}
+
+fn spawn_node(dir: &Path, i: usize) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("node-{i}/node.log")))
+        .expect("log");
+    Command::new(BIN)
+        .args(["node", "--config"])
+        .arg(dir.join(format!("node-{i}/config.json")))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn node")
+}
+
+#[test]
+fn devnet_survives_kill_and_restart_and_all_agree() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("devnet");
+    let base = 20_000 + (std::process::id() % 2_000) as u16 * 10;
+    let (api_port, p2p_port) = (base, base + 5);
+    let devnet = Command::new(BIN)
+        .args(["devnet", "--dir"])
+        .arg(&dir)
+        .args([
+            "--api-port",
+            &api_port.to_string(),
+            "--p2p-port",
+            &p2p_port.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start devnet");
+    let mut guard = Cleanup {
+        children: vec![devnet],
+        pid_files: (0..4)
+            .map(|i| dir.join(format!("node-{i}/node.pid")))
+            .collect(),
+    };
+    let clients: Vec<Client> = (0..4)
+        .map(|i| Client::new(&format!("http://127.0.0.1:{}", api_port + i)))
+        .collect();
+    for c in &clients {
+        wait_for(
+            "every validator to finalize a block",
+            Duration::from_secs(90),
+            || height(c).filter(|h| *h >= 1),
+        );
+    }
+    let key = wait_for("the operator key", Duration::from_secs(5), || {
+        xa_crypto::read_key_file(&dir.join("keys/operator.json")).ok()
+    });
+
+    // Notary transactions through different validators.
+    let mut txs = Vec::new();
+    for i in 0..8u32 {
+        txs.push(anchor(&clients[i as usize % 4], &key, i));
+    }
+
+    // Kill validator 2 without warning; the other three keep finalizing.
+    let pid = std::fs::read_to_string(dir.join("node-2/node.pid")).expect("pid");
+    assert!(
+        Command::new("kill")
+            .args(["-9", pid.trim()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let before = height(&clients[0]).expect("height");
+    for i in 8..16u32 {
+        txs.push(anchor(&clients[[0, 1, 3][i as usize % 3]], &key, i));
+    }
+    wait_for(
+        "progress without validator 2",
+        Duration::from_secs(60),
+        || height(&clients[0]).filter(|h| *h >= before + 3),
+    );
+
+    // Restart it on its data directory: it replays, backfills and reaches the tip.
+    guard.children.push(spawn_node(&dir, 2));
+    let target = height(&clients[0]).expect("height");
+    wait_for("validator 2 to catch up", Duration::from_secs(90), || {
+        height(&clients[2]).filter(|h| *h >= target)
+    });
+    txs.push(anchor(&clients[2], &key, 16));
+
+    // All four agree on every block and state root, and hold every transaction.
+    let tip = wait_for(
+        "all validators at a common height",
+        Duration::from_secs(60),
+        || {
+            let hs: Vec<u64> = clients.iter().filter_map(height).collect();
+            (hs.len() == 4).then(|| hs.into_iter().min().unwrap_or(0))
+        },
+    );
+    for h in 1..=tip {
+        let blocks: Vec<Value> = clients
+            .iter()
+            .map(|c| c.block(&h.to_string()).expect("block"))
+            .collect();
+        for b in &blocks[1..] {
+            assert_eq!(
+                b["hash"], blocks[0]["hash"],
+                "validators disagree at height {h}"
+            );
+            assert_eq!(b["header"]["state_root"], blocks[0]["header"]["state_root"]);
+        }
+    }
+    for hash in &txs {
+        let seen: Vec<Value> = clients
+            .iter()
+            .map(|c| {
+                wait_for(
+                    "transaction on every validator",
+                    Duration::from_secs(30),
+                    || {
+                        c.transaction(hash)
+                            .ok()
+                            .filter(|t| t["status"] == "committed")
+                    },
+                )
+            })
+            .collect();
+        for s in &seen[1..] {
+            assert_eq!(s["block_height"], seen[0]["block_height"]);
+        }
+    }
+
+    // Bad input gets structured errors, never a crash.
+    let bad = clients[0].post("/v1/transactions", &serde_json::json!({"body": 1}));
+    assert_eq!(
+        bad.err()
+            .and_then(|e| e.code().map(String::from))
+            .as_deref(),
+        Some("MALFORMED_REQUEST")
+    );
+    let replay = clients[0].transaction(&txs[0]).expect("tx")["transaction"].clone();
+    let replayed = clients[1].post("/v1/transactions", &replay);
+    assert_eq!(
+        replayed
+            .err()
+            .and_then(|e| e.code().map(String::from))
+            .as_deref(),
+        Some("STALE_NONCE")
+    );
+}
