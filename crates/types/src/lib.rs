@@ -354,13 +354,14 @@ mod tests {
                 "01000000ff"
             )
         );
+        // Computed independently (Python hashlib / OpenSSL) over the bytes above.
         assert_eq!(
             body.hash(Suite::Ed25519).to_string(),
-            hex_sha256(&body.signing_bytes())
+            "563f997a060ad5131324b71eda868188d564c04f8c461397b818d340f9b63853"
         );
-    }
-
-    fn hex_sha256(data: &[u8]) -> String {
-        Suite::Ed25519.hash(data).to_string()
+        assert_eq!(
+            body.hash(Suite::Sm2).to_string(),
+            "adbe8a982cf163ee722f00d36d0b7f28e3bb4518854c609d7daf8b6385b718e0"
+        );
     }
 }
