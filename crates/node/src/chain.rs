@@ -307,6 +307,7 @@ impl Chain {
         proposer: Vec<u8>,
         now_ms: u64,
     ) -> Result<Option<ChainBlock>, ChainError> {
+        let started = std::time::Instant::now();
         let _guard = self.commit_lock.read().unwrap_or_else(|p| p.into_inner());
         let ph = parent.block().header.clone();
         let Some(layers) = self.layers(&parent.hash(), ph.height)? else {
@@ -392,6 +393,7 @@ impl Chain {
         if self.executed(&block.hash()).is_some() {
             return Ok(true);
         }
+        let started = std::time::Instant::now();
         let _guard = self.commit_lock.read().unwrap_or_else(|p| p.into_inner());
         let h = &block.block().header;
         let ph = &parent.block().header;
@@ -469,6 +471,13 @@ impl Chain {
         if Hash(state.root) != h.state_root {
             return reject("state_root does not match execution".into());
         }
+        tracing::info!(
+            height = h.height,
+            txs = txs.len(),
+            checked_signatures = items.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "verified block"
+        );
         lock(&self.pending).insert(
             block.hash(),
             Arc::new(Executed {
@@ -503,6 +512,7 @@ impl Chain {
                     .ok_or_else(|| ChainError::Invalid("executed block vanished".into()))?
             }
         };
+        let started = std::time::Instant::now();
         let _guard = self.commit_lock.write().unwrap_or_else(|p| p.into_inner());
         let txs: Vec<([u8; 32], Vec<u8>)> = executed
             .receipts
@@ -528,6 +538,12 @@ impl Chain {
             let next = self.next_nonce(&s);
             self.mempool.prune_sender(&s, next);
         }
+        tracing::info!(
+            height,
+            txs = block.block().txs.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "committed block"
+        );
         let committed = Committed {
             block: block.shared(),
             hash: block.hash(),
