@@ -1,0 +1,409 @@
+//! A network of validators on the deterministic runtime and the simulated p2p network.
+//!
+//! Each validator runs under its own spawned task: everything `engine::start` spawns descends
+//! from it, so aborting that one handle stops the whole validator (a crash). Its chain state
+//! lives in a fjall store in its own temporary directory; its consensus and marshal partitions
+//! live in the runtime's in-memory storage under the prefix `v{index}`, which survives a restart
+//! within one runner.
+
+use commonware_cryptography::{Signer as _, ed25519};
+use commonware_p2p::simulated::{self, Link, Network, Oracle};
+use commonware_runtime::{Clock as _, Handle, Quota, Spawner as _, Supervisor as _, deterministic};
+use commonware_utils::{NZU32, NZUsize, ordered::Set, probability};
+use std::{
+    sync::{Arc, Weak},
+    time::Duration,
+};
+use tempfile::TempDir;
+use xa_node::{
+    Chain,
+    engine::{self, Channels, EngineConfig, channel},
+};
+use xa_types::{
+    Call, ChainParams, Genesis, GenesisAccount, GenesisValidator, Hash, KeyPair, Suite,
+    Transaction, TxBody, address_of, modules::notary::AnchorArgs,
+};
+
+/// Validators in every scenario.
+pub const VALIDATORS: usize = 4;
+
+/// The chain id of the test genesis.
+pub const CHAIN_ID: &str = "xa-simtest";
+
+/// Upper bound on simulated time for any one scenario (the runner panics past it).
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A deterministic runner for `seed`.
+pub fn runner(seed: u64) -> deterministic::Runner {
+    deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(RUN_TIMEOUT)),
+    )
+}
+
+/// The link every pair of validators is connected by.
+pub fn link() -> Link {
+    Link {
+        latency: Duration::from_millis(20),
+        jitter: Duration::from_millis(5),
+        success_rate: probability!(1.0),
+    }
+}
+
+/// The operator account's key (a genesis account).
+pub fn operator() -> KeyPair {
+    KeyPair::from_seed(Suite::Ed25519, &[7; 32]).expect("operator key")
+}
+
+/// A second sender, created implicitly by its first transaction.
+pub fn clerk() -> KeyPair {
+    KeyPair::from_seed(Suite::Ed25519, &[8; 32]).expect("clerk key")
+}
+
+/// A signed notary `anchor` transaction of a document identified by `doc`.
+pub fn anchor(key: &KeyPair, nonce: u64, doc: u64) -> Transaction {
+    let mut digest = [0u8; 32];
+    digest[..8].copy_from_slice(&doc.to_be_bytes());
+    digest[8..16].copy_from_slice(&nonce.to_be_bytes());
+    digest[31] = 0xa5;
+    TxBody {
+        chain_id: CHAIN_ID.into(),
+        sender: address_of(&key.public_key()),
+        nonce,
+        expiry_height: 1_000_000,
+        call: Call::new(
+            "notary",
+            "anchor",
+            &AnchorArgs {
+                digest: Hash(digest),
+                title: format!("document {doc}"),
+                file_size: 1_000 + doc,
+                kind: "contract".into(),
+            },
+        ),
+    }
+    .sign(key)
+}
+
+/// One running validator.
+pub struct Running {
+    /// Its chain (shared with its tasks).
+    pub chain: Arc<Chain>,
+    handle: Handle<()>,
+}
+
+/// A set of validators on one simulated network.
+pub struct Net {
+    /// The runner's root context.
+    pub context: deterministic::Context,
+    /// Controls the simulated network.
+    pub oracle: Oracle<ed25519::PublicKey, deterministic::Context>,
+    /// The genesis every validator runs.
+    pub genesis: Genesis,
+    /// Consensus keys, by validator index.
+    pub keys: Vec<ed25519::PrivateKey>,
+    participants: Set<ed25519::PublicKey>,
+    dirs: Vec<TempDir>,
+    /// Running validators, by index (`None` while crashed).
+    pub nodes: Vec<Option<Running>>,
+    starts: Vec<u64>,
+}
+
+impl Net {
+    /// Build the network, link every pair of validators, and start all of them.
+    pub async fn start(context: deterministic::Context) -> Self {
+        let keys: Vec<ed25519::PrivateKey> = (0..VALIDATORS as u64)
+            .map(ed25519::PrivateKey::from_seed)
+            .collect();
+        let pks: Vec<ed25519::PublicKey> = keys.iter().map(|k| k.public_key()).collect();
+        let genesis = Genesis {
+            chain_id: CHAIN_ID.into(),
+            suite: Suite::Ed25519,
+            genesis_time_ms: 0,
+            validators: pks
+                .iter()
+                .enumerate()
+                .map(|(i, pk)| GenesisValidator {
+                    name: format!("validator-{i}"),
+                    consensus_key: pk.as_ref().to_vec(),
+                    p2p_address: format!("127.0.0.1:{}", 30_000 + i),
+                })
+                .collect(),
+            accounts: vec![GenesisAccount {
+                name: "operator".into(),
+                public_key: operator().public_key(),
+            }],
+            params: ChainParams {
+                max_block_txs: 64,
+                max_tx_bytes: 4096,
+                epoch_length: u64::MAX,
+            },
+        };
+        genesis.validate().expect("test genesis is valid");
+        let participants = Set::try_from(pks.clone()).expect("distinct validator keys");
+
+        let max_size = genesis.params.max_block_txs * genesis.params.max_tx_bytes + 2 * 64 * 1024;
+        let (network, oracle) = Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size,
+                max_peers_per_set: NZUsize!(VALIDATORS),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            pks.clone(),
+        )
+        .await;
+        network.start();
+        for a in &pks {
+            for b in &pks {
+                if a != b {
+                    oracle
+                        .add_link(a.clone(), b.clone(), link())
+                        .await
+                        .expect("add link");
+                }
+            }
+        }
+
+        let mut net = Self {
+            context,
+            oracle,
+            genesis,
+            keys,
+            participants,
+            dirs: (0..VALIDATORS)
+                .map(|_| tempfile::tempdir().expect("temp dir"))
+                .collect(),
+            nodes: (0..VALIDATORS).map(|_| None).collect(),
+            starts: vec![0; VALIDATORS],
+        };
+        for i in 0..VALIDATORS {
+            net.start_validator(i);
+        }
+        net
+    }
+
+    /// Start validator `i` on its storage (first start or restart).
+    pub fn start_validator(&mut self, i: usize) {
+        assert!(self.nodes[i].is_none(), "validator {i} is already running");
+        let store = xa_storage::Store::open(
+            self.dirs[i].path(),
+            xa_node::chain::hash_algo(self.genesis.suite),
+        )
+        .expect("store opens");
+        let chain = Chain::open(self.genesis.clone(), store, xa_mempool::Config::default())
+            .expect("chain opens");
+        let signer = self.keys[i].clone();
+        let me = signer.public_key();
+        let cfg = EngineConfig {
+            signer,
+            participants: self.participants.clone(),
+            namespace: xa_node::service::namespace(&self.genesis),
+            partition_prefix: format!("v{i}"),
+            leader_timeout: Duration::from_secs(1),
+            certification_timeout: Duration::from_secs(2),
+        };
+        let control = self.oracle.control(me);
+        let manager = self.oracle.manager();
+        let incarnation = self.starts[i];
+        self.starts[i] += 1;
+        let handle = self
+            .context
+            .child("validator")
+            .with_attribute("index", i)
+            .with_attribute("incarnation", incarnation)
+            .spawn({
+                let chain = chain.clone();
+                move |context| async move {
+                    let quota = Quota::per_second(NZU32!(10_000));
+                    let register = async |id| control.register(id, quota).await.expect("register");
+                    let channels = Channels {
+                        votes: register(channel::VOTES).await,
+                        certificates: register(channel::CERTIFICATES).await,
+                        resolver: register(channel::RESOLVER).await,
+                        blocks: register(channel::BLOCKS).await,
+                        backfill: register(channel::BACKFILL).await,
+                    };
+                    let (_marshal, _consensus) = engine::start(
+                        context.child("engine"),
+                        chain,
+                        cfg,
+                        manager,
+                        control.clone(),
+                        channels,
+                    )
+                    .await;
+                    // Stay alive: the engine's tasks are supervised by this one.
+                    futures::future::pending::<()>().await;
+                }
+            });
+        self.nodes[i] = Some(Running { chain, handle });
+    }
+
+    /// Crash validator `i`: abort all of its tasks and release its storage.
+    pub async fn crash(&mut self, i: usize) {
+        let Running { chain, handle } = self.nodes[i].take().expect("validator is running");
+        let weak: Weak<Chain> = Arc::downgrade(&chain);
+        drop(chain);
+        handle.abort();
+        let _ = handle.await;
+        // Aborted descendants drop their state (and their chain references) when next polled.
+        let released = wait_until(&self.context, Duration::from_secs(5), || {
+            weak.strong_count() == 0
+        })
+        .await;
+        assert!(
+            released,
+            "validator {i}'s tasks still hold its chain after abort"
+        );
+    }
+
+    /// The chain of running validator `i`.
+    pub fn chain(&self, i: usize) -> &Arc<Chain> {
+        &self.nodes[i].as_ref().expect("validator is running").chain
+    }
+
+    /// Indices of running validators.
+    pub fn running(&self) -> Vec<usize> {
+        (0..VALIDATORS)
+            .filter(|i| self.nodes[*i].is_some())
+            .collect()
+    }
+
+    /// Committed heights of the running validators, by index.
+    pub fn tips(&self) -> Vec<Option<u64>> {
+        self.nodes
+            .iter()
+            .map(|n| n.as_ref().map(|n| n.chain.tip().0))
+            .collect()
+    }
+
+    /// The lowest committed height among `validators`.
+    pub fn min_tip(&self, validators: &[usize]) -> u64 {
+        validators
+            .iter()
+            .map(|i| self.chain(*i).tip().0)
+            .min()
+            .expect("at least one validator")
+    }
+
+    /// Wait (in simulated time) until every validator in `validators` has committed `height`.
+    pub async fn wait_for_height(&self, validators: &[usize], height: u64, within: Duration) {
+        let ok = wait_until(&self.context, within, || self.min_tip(validators) >= height).await;
+        assert!(
+            ok,
+            "validators {validators:?} did not reach height {height} within {within:?}: tips {:?}",
+            self.tips()
+        );
+    }
+
+    /// Wait until every running validator has committed all of `txs`.
+    pub async fn wait_for_txs(&self, txs: &[Hash], within: Duration) {
+        let running = self.running();
+        let ok = wait_until(&self.context, within, || {
+            running.iter().all(|i| {
+                let store = &self.chain(*i).store;
+                txs.iter()
+                    .all(|h| matches!(store.tx_location(&h.0), Ok(Some(_))))
+            })
+        })
+        .await;
+        assert!(
+            ok,
+            "transactions not committed everywhere within {within:?}: tips {:?}",
+            self.tips()
+        );
+    }
+
+    /// Assert that `validators` hold identical block hashes and state roots at every height up to
+    /// the lowest of their tips; returns that height.
+    pub fn assert_agree(&self, validators: &[usize]) -> u64 {
+        let upto = self.min_tip(validators);
+        for h in 0..=upto {
+            let reference = &self.chain(validators[0]).store;
+            let hash = reference.block_hash(h).expect("read").expect("block hash");
+            let root = reference.state_root(h).expect("read").expect("state root");
+            for i in &validators[1..] {
+                let store = &self.chain(*i).store;
+                assert_eq!(
+                    store.block_hash(h).expect("read"),
+                    Some(hash),
+                    "validators {} and {i} disagree on the block at height {h}",
+                    validators[0]
+                );
+                assert_eq!(
+                    store.state_root(h).expect("read"),
+                    Some(root),
+                    "validators {} and {i} disagree on the state root at height {h}",
+                    validators[0]
+                );
+            }
+        }
+        upto
+    }
+
+    /// Submit `txs` to validator `i`'s mempool; every one must be admitted.
+    pub fn submit(&self, i: usize, txs: Vec<Transaction>) -> Vec<Hash> {
+        self.chain(i)
+            .submit(txs)
+            .into_iter()
+            .map(|r| r.expect("transaction admitted"))
+            .collect()
+    }
+
+    /// Remove the links between `a` and `b` in both directions.
+    pub async fn cut(&self, a: &[usize], b: &[usize]) {
+        for x in a {
+            for y in b {
+                let (px, py) = (self.keys[*x].public_key(), self.keys[*y].public_key());
+                self.oracle
+                    .remove_link(px.clone(), py.clone())
+                    .await
+                    .expect("remove link");
+                self.oracle.remove_link(py, px).await.expect("remove link");
+            }
+        }
+    }
+
+    /// Restore the links between `a` and `b` in both directions.
+    pub async fn heal(&self, a: &[usize], b: &[usize]) {
+        for x in a {
+            for y in b {
+                let (px, py) = (self.keys[*x].public_key(), self.keys[*y].public_key());
+                self.oracle
+                    .add_link(px.clone(), py.clone(), link())
+                    .await
+                    .expect("add link");
+                self.oracle
+                    .add_link(py, px, link())
+                    .await
+                    .expect("add link");
+            }
+        }
+    }
+
+    /// Sleep for `d` of simulated time.
+    pub async fn sleep(&self, d: Duration) {
+        self.context.sleep(d).await;
+    }
+}
+
+/// Poll `done` every 50 ms of simulated time until it holds or `within` has passed.
+pub async fn wait_until(
+    context: &deterministic::Context,
+    within: Duration,
+    mut done: impl FnMut() -> bool,
+) -> bool {
+    let deadline = context.current() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if context.current() >= deadline {
+            return false;
+        }
+        context.sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,11 @@
+//! Seeded deterministic-runtime tests of a 4-validator network: steady progress, crash and
+//! restart, partition and heal, and run-to-run determinism.
+//!
+//! Everything runs in simulated time on `commonware_runtime::deterministic` with
+//! `commonware_p2p::simulated`; deadlines are simulated, never wall-clock.
+
+mod common;
+mod crash;
+mod determinism;
+mod partition;
+mod progress;
