@@ -62,7 +62,7 @@ fn now_ms<E: Clock>(env: &E) -> u64 {
 async fn ensure_executed(
     chain: &Chain,
     first: Digested<ChainBlock>,
-    ancestry: &mut (impl Ancestry<ChainBlock> + Unpin),
+    ancestry: &mut impl Ancestry<ChainBlock>,
 ) -> bool {
     let mut stack = Vec::new();
     let mut cur = first;

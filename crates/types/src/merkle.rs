@@ -155,14 +155,38 @@ mod tests {
     #[test]
     fn root_vectors() {
         let cases = [
-            (0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"),
-            (1, "7f9c9e31ac8256ca2f258583df262dbc7d6f68f2a03043d5c99a4ae5a7396ce9", "8fa0dd2c798c5bbada415e5d1167a37072ee65558a2cea408bc5214c9fd28f3c"),
-            (2, "28fb81e496897e0ce886f08602392e9239b65c659041e5202163e58ad898f444", "5c7633eb2815ff2dfee77f8c67eeb49013606d10ec966818265ab0e7dae2276f"),
-            (3, "ba8d94b7fbcecae7b81c4c80574fe24734a6917bf9c1ecd66ff3e0c34ead4620", "2f8993f13ebb8e194c8d6e684f834a0cdf839603dfb28aa4754ce3343eb6c313"),
-            (5, "85e20cac1f02fda7bcdb2fc3f908568c57018c77815f1fa361acad13994f08bf", "79dfa0cfc884c5e3f0339390a260bb7eb9bcaad7228ecc26dada4b51e24f398a"),
+            (
+                0,
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b",
+            ),
+            (
+                1,
+                "7f9c9e31ac8256ca2f258583df262dbc7d6f68f2a03043d5c99a4ae5a7396ce9",
+                "8fa0dd2c798c5bbada415e5d1167a37072ee65558a2cea408bc5214c9fd28f3c",
+            ),
+            (
+                2,
+                "28fb81e496897e0ce886f08602392e9239b65c659041e5202163e58ad898f444",
+                "5c7633eb2815ff2dfee77f8c67eeb49013606d10ec966818265ab0e7dae2276f",
+            ),
+            (
+                3,
+                "ba8d94b7fbcecae7b81c4c80574fe24734a6917bf9c1ecd66ff3e0c34ead4620",
+                "2f8993f13ebb8e194c8d6e684f834a0cdf839603dfb28aa4754ce3343eb6c313",
+            ),
+            (
+                5,
+                "85e20cac1f02fda7bcdb2fc3f908568c57018c77815f1fa361acad13994f08bf",
+                "79dfa0cfc884c5e3f0339390a260bb7eb9bcaad7228ecc26dada4b51e24f398a",
+            ),
         ];
         for (n, sha, sm3) in cases {
-            assert_eq!(root(Suite::Ed25519, &leaves(n)).to_string(), sha, "sha256 n={n}");
+            assert_eq!(
+                root(Suite::Ed25519, &leaves(n)).to_string(),
+                sha,
+                "sha256 n={n}"
+            );
             assert_eq!(root(Suite::Sm2, &leaves(n)).to_string(), sm3, "sm3 n={n}");
         }
     }

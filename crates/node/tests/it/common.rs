@@ -225,6 +225,7 @@ impl Net {
                         resolver: register(channel::RESOLVER).await,
                         blocks: register(channel::BLOCKS).await,
                         backfill: register(channel::BACKFILL).await,
+                        txs: register(channel::TXS).await,
                     };
                     let (_marshal, _consensus) = engine::start(
                         context.child("engine"),
