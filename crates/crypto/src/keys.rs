@@ -65,6 +65,31 @@ impl PublicKey {
         })
     }
 
+    /// Accepts a well-formed key encoding without checking that it is a curve point: the
+    /// length, and for SM2 the compressed-point tag. Used when decoding transactions and
+    /// blocks, which happens many times per transaction; a key that is not a valid point can
+    /// never pass [`verify`](crate::verify), which checks the point, so nothing signed by it is
+    /// ever accepted. Use [`PublicKey::from_bytes`] to validate a key fully.
+    pub fn from_encoded(suite: Suite, bytes: &[u8]) -> Result<PublicKey, CryptoError> {
+        let want = suite.public_key_len();
+        if bytes.len() != want {
+            return Err(CryptoError::BadPublicKey(format!(
+                "{suite} public key must be {want} bytes, got {}",
+                bytes.len()
+            )));
+        }
+        if suite == Suite::Sm2 && !matches!(bytes[0], 0x02 | 0x03) {
+            return Err(CryptoError::BadPublicKey(format!(
+                "sm2 public key must start with 0x02 or 0x03 (compressed SEC1), got 0x{:02x}",
+                bytes[0]
+            )));
+        }
+        Ok(PublicKey {
+            suite,
+            bytes: bytes.to_vec(),
+        })
+    }
+
     /// Borrows the raw key bytes (32 bytes for Ed25519, 33 for SM2).
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
@@ -150,9 +175,16 @@ impl Serialize for PublicKey {
 }
 
 impl<'de> Deserialize<'de> for PublicKey {
+    /// Checks the encoding only (see [`PublicKey::from_encoded`]).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        let (suite, hex_part) = s.split_once(':').ok_or_else(|| {
+            serde::de::Error::custom("public key: expected \"<suite>:<hex>\", found no ':'")
+        })?;
+        let suite = Suite::from_name(suite).map_err(serde::de::Error::custom)?;
+        let bytes = hex::decode(hex_part)
+            .map_err(|e| serde::de::Error::custom(format!("public key is not valid hex: {e}")))?;
+        PublicKey::from_encoded(suite, &bytes).map_err(serde::de::Error::custom)
     }
 }
 
@@ -160,7 +192,7 @@ impl borsh::BorshDeserialize for PublicKey {
     fn deserialize_reader<R: Read>(reader: &mut R) -> io::Result<Self> {
         let suite = Suite::deserialize_reader(reader)?;
         let bytes = Vec::<u8>::deserialize_reader(reader)?;
-        PublicKey::from_bytes(suite, &bytes)
+        PublicKey::from_encoded(suite, &bytes)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
     }
 }

@@ -471,12 +471,20 @@ fn borsh_round_trips_and_validates() {
         assert_eq!(back, (suite, pk.clone(), sig, hash));
         assert_eq!(borsh::to_vec(&hash).expect("borsh"), hash.0.to_vec());
 
-        // A public key whose bytes are invalid for its suite is rejected on decode.
+        // Decoding checks the encoding (length, SM2 tag); the point itself is checked by
+        // verification. [2; 32] does not decompress on Ed25519; 0x05 is not a SEC1 tag for SM2.
         let mut bad = borsh::to_vec(&pk).expect("borsh");
         let len = bad.len();
-        // ([2; 32] does not decompress on Ed25519; 0x05 is not a SEC1 tag for SM2.)
         bad[len - pk.as_bytes().len()..].fill(if suite == Suite::Sm2 { 5 } else { 2 });
-        assert!(borsh::from_slice::<PublicKey>(&bad).is_err());
+        match suite {
+            Suite::Sm2 => assert!(borsh::from_slice::<PublicKey>(&bad).is_err()),
+            Suite::Ed25519 => {
+                let decoded = borsh::from_slice::<PublicKey>(&bad).expect("well-formed encoding");
+                assert!(PublicKey::from_bytes(suite, decoded.as_bytes()).is_err());
+                assert!(verify(&decoded, b"borsh", &kp.sign(b"borsh")).is_err());
+                assert_eq!(verify_batch(&[(&decoded, b"borsh", &kp.sign(b"borsh"))]), vec![false]);
+            }
+        }
         // Truncated input is an error, not a panic.
         assert!(borsh::from_slice::<PublicKey>(&bad[..len - 1]).is_err());
     }
