@@ -107,8 +107,8 @@ impl PublicKey {
 }
 
 /// Parses and validates an Ed25519 verification key (ZIP-215: any decompressible point).
-pub(crate) fn ed25519_vk(bytes: &[u8]) -> Result<ed25519_consensus::VerificationKey, CryptoError> {
-    ed25519_consensus::VerificationKey::try_from(bytes).map_err(|e| {
+pub(crate) fn ed25519_vk(bytes: &[u8]) -> Result<ed25519_zebra::VerificationKey, CryptoError> {
+    ed25519_zebra::VerificationKey::try_from(bytes).map_err(|e| {
         CryptoError::BadPublicKey(format!("ed25519 public key is not a curve point: {e}"))
     })
 }
@@ -283,13 +283,13 @@ impl<'de> Deserialize<'de> for Signature {
 /// `KeyPair` does not leave copies of the secret behind.
 #[derive(Clone)]
 enum Secret {
-    Ed25519(Box<ed25519_consensus::SigningKey>),
+    Ed25519(Box<ed25519_zebra::SigningKey>),
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
 /// A signing key. Debug output never contains secret material.
 ///
-/// Ed25519 secret state is zeroized on drop (via `ed25519-consensus`'s `Zeroize`). The SM2
+/// Ed25519 secret state is zeroized on drop (via `ed25519-zebra`'s `Zeroize`). The SM2
 /// signing key type of the `sm2` crate does not expose zeroization, so SM2 secrets are only
 /// freed, not wiped; temporary buffers created by this crate are wiped in both suites.
 #[derive(Clone)]
@@ -302,7 +302,7 @@ impl KeyPair {
     /// Generates a fresh key pair from operating-system randomness.
     pub fn generate(suite: Suite) -> KeyPair {
         match suite {
-            Suite::Ed25519 => Self::from_ed25519(ed25519_consensus::SigningKey::new(OsRng)),
+            Suite::Ed25519 => Self::from_ed25519(ed25519_zebra::SigningKey::from(random_seed())),
             Suite::Sm2 => {
                 // Rejection sampling: a uniformly random 32-byte string is a valid SM2 secret
                 // (in [1, n-2]) except with probability about 2^-32.
@@ -327,7 +327,7 @@ impl KeyPair {
     ///   rejections an error is returned.
     pub fn from_seed(suite: Suite, seed: &[u8; 32]) -> Result<KeyPair, CryptoError> {
         match suite {
-            Suite::Ed25519 => Ok(Self::from_ed25519(ed25519_consensus::SigningKey::from(
+            Suite::Ed25519 => Ok(Self::from_ed25519(ed25519_zebra::SigningKey::from(
                 *seed,
             ))),
             Suite::Sm2 => {
@@ -362,7 +362,7 @@ impl KeyPair {
                     ))
                 })?;
                 let seed = Zeroizing::new(seed);
-                Ok(Self::from_ed25519(ed25519_consensus::SigningKey::from(
+                Ok(Self::from_ed25519(ed25519_zebra::SigningKey::from(
                     *seed,
                 )))
             }
@@ -370,10 +370,10 @@ impl KeyPair {
         }
     }
 
-    fn from_ed25519(sk: ed25519_consensus::SigningKey) -> KeyPair {
+    fn from_ed25519(sk: ed25519_zebra::SigningKey) -> KeyPair {
         let public = PublicKey {
             suite: Suite::Ed25519,
-            bytes: sk.verification_key().to_bytes().to_vec(),
+            bytes: <[u8; 32]>::from(sk.verification_key()).to_vec(),
         };
         KeyPair {
             secret: Secret::Ed25519(Box::new(sk)),
@@ -473,4 +473,11 @@ impl fmt::Debug for KeyPair {
             .field("public_key", &self.public)
             .finish_non_exhaustive()
     }
+}
+
+/// 32 bytes from the operating system's generator.
+fn random_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut OsRng, &mut seed);
+    seed
 }

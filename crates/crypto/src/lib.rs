@@ -3,7 +3,7 @@
 //! Two suites are supported (see [`Suite`]):
 //!
 //! * **`ed25519`**: Ed25519 signatures under the ZIP-215 validation rules (via
-//!   `ed25519-consensus`, identical for single and batch verification) and SHA-256 hashing.
+//!   `ed25519-zebra`, identical for single and batch verification) and SHA-256 hashing.
 //! * **`sm2`**: SM2 signatures (GM/T 0003) with the default user ID `1234567812345678`
 //!   (GM/T 0009) and SM3 hashing (GM/T 0004), via the RustCrypto `sm2` and `sm3` crates.
 //!

@@ -1,6 +1,5 @@
 //! Single and batch signature verification.
 
-use rand_core::OsRng;
 use sm2::dsa::signature::Verifier;
 
 use crate::keys::{ed25519_vk, sm2_vk};
@@ -8,7 +7,7 @@ use crate::{CryptoError, PublicKey, Signature, Suite};
 
 /// Verify one signature.
 ///
-/// Ed25519 uses the ZIP-215 rules of `ed25519-consensus`; SM2 uses SM3 with the default user ID
+/// Ed25519 uses the ZIP-215 rules of `ed25519-zebra`; SM2 uses SM3 with the default user ID
 /// `1234567812345678`. Returns [`CryptoError::BadSignature`] if the signature is malformed or
 /// does not verify, and [`CryptoError::BadPublicKey`] if the key bytes are unusable.
 pub fn verify(pk: &PublicKey, msg: &[u8], sig: &Signature) -> Result<(), CryptoError> {
@@ -16,7 +15,7 @@ pub fn verify(pk: &PublicKey, msg: &[u8], sig: &Signature) -> Result<(), CryptoE
     match pk.suite() {
         Suite::Ed25519 => {
             let vk = ed25519_vk(pk.as_bytes())?;
-            vk.verify(&ed25519_consensus::Signature::from(sig_bytes), msg)
+            vk.verify(&ed25519_zebra::Signature::from_bytes(&sig_bytes), msg)
                 .map_err(|_| CryptoError::BadSignature("ed25519 signature does not verify".into()))
         }
         Suite::Sm2 => {
@@ -32,13 +31,13 @@ pub fn verify(pk: &PublicKey, msg: &[u8], sig: &Signature) -> Result<(), CryptoE
 
 /// Verify many signatures at once; returns one bool per item, in order.
 ///
-/// Ed25519 items use batch verification (`ed25519_consensus::batch::Verifier`, ZIP-215 rules —
+/// Ed25519 items use batch verification (`ed25519_zebra::batch::Verifier`, ZIP-215 rules —
 /// the same rules as [`verify`], so batch and single never disagree); if the batch fails, each
 /// Ed25519 item is checked on its own to find the failures. SM2 items are verified one by one.
 /// Mixed suites are allowed; malformed items are simply `false`.
 pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<bool> {
     let mut results = vec![false; items.len()];
-    let mut ed_items: Vec<(usize, ed25519_consensus::batch::Item)> = Vec::new();
+    let mut ed_items: Vec<(usize, ed25519_zebra::batch::Item)> = Vec::new();
 
     for (index, (pk, msg, sig)) in items.iter().enumerate() {
         match pk.suite() {
@@ -50,9 +49,9 @@ pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<bool> {
                 ) else {
                     continue;
                 };
-                let item = ed25519_consensus::batch::Item::from((
-                    ed25519_consensus::VerificationKeyBytes::from(vk_bytes),
-                    ed25519_consensus::Signature::from(sig_bytes),
+                let item = ed25519_zebra::batch::Item::from((
+                    ed25519_zebra::VerificationKeyBytes::from(vk_bytes),
+                    ed25519_zebra::Signature::from_bytes(&sig_bytes),
                     *msg,
                 ));
                 ed_items.push((index, item));
@@ -68,11 +67,11 @@ pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<bool> {
             }
         }
         _ => {
-            let mut batch = ed25519_consensus::batch::Verifier::new();
+            let mut batch = ed25519_zebra::batch::Verifier::new();
             for (_, item) in &ed_items {
                 batch.queue(item.clone());
             }
-            if batch.verify(OsRng).is_ok() {
+            if batch.verify(rand10::rng()).is_ok() {
                 for (index, _) in &ed_items {
                     results[*index] = true;
                 }

@@ -234,7 +234,8 @@ where
             tx_sender.send(Recipients::All, bytes, false);
         }
     });
-    context.child("gossip_in").spawn({
+    // Admission verifies signatures: keep it off the threads consensus runs on.
+    context.child("gossip_in").dedicated().spawn({
         let chain = chain.clone();
         move |_| async move {
             while let Ok((_peer, bytes)) = tx_receiver.recv().await {
