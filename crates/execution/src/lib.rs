@@ -323,13 +323,27 @@ impl Executor {
         txs: &[Transaction],
         mode: Mode,
     ) -> Result<BlockOutcome, ExecutionError> {
+        let hashes: Vec<Hash> = txs.iter().map(|tx| tx.hash(self.suite)).collect();
+        self.execute_hashed(view, block, txs, &hashes, mode)
+    }
+
+    /// [`Executor::execute_block`] with the transactions' hashes already computed
+    /// (`hashes[i]` must be `txs[i].hash(suite)`).
+    pub fn execute_hashed(
+        &self,
+        view: &dyn StateView,
+        block: BlockContext,
+        txs: &[Transaction],
+        hashes: &[Hash],
+        mode: Mode,
+    ) -> Result<BlockOutcome, ExecutionError> {
         let mut overlay = Overlay {
             base: view,
             writes: Writes::new(),
         };
         let mut outcome = BlockOutcome::default();
-        for (index, tx) in txs.iter().enumerate() {
-            let tx_hash = tx.hash(self.suite);
+        for (index, (tx, tx_hash)) in txs.iter().zip(hashes).enumerate() {
+            let tx_hash = *tx_hash;
             let admitted = self.check_stateless(tx).and_then(|()| {
                 let account = match self.account(&overlay, tx) {
                     Ok(a) => a,

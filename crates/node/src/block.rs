@@ -22,6 +22,7 @@ pub struct ChainBlock {
     block: Arc<Block>,
     bytes: Arc<Vec<u8>>,
     digest: Digest,
+    tx_hashes: Arc<Vec<Hash>>,
 }
 
 impl PartialEq for ChainBlock {
@@ -44,13 +45,24 @@ pub fn from_digest(d: &Digest) -> Hash {
 impl ChainBlock {
     /// Wrap a block, computing its encoding and digest once.
     pub fn new(suite: Suite, block: Block) -> Self {
-        let digest = to_digest(&block.header.hash(suite));
         let bytes = encode(&block);
+        Self::assemble(suite, block, bytes)
+    }
+
+    fn assemble(suite: Suite, block: Block, bytes: Vec<u8>) -> Self {
+        let digest = to_digest(&block.header.hash(suite));
+        let tx_hashes = block.tx_hashes(suite);
         Self {
             block: Arc::new(block),
             bytes: Arc::new(bytes),
             digest,
+            tx_hashes: Arc::new(tx_hashes),
         }
+    }
+
+    /// The hashes of the block's transactions, computed once.
+    pub fn tx_hashes(&self) -> &[Hash] {
+        &self.tx_hashes
     }
 
     /// The block.
@@ -108,12 +120,7 @@ impl Read for ChainBlock {
         buf.copy_to_slice(&mut bytes);
         let block: Block = decode(&bytes)
             .map_err(|_| CodecError::Invalid("ChainBlock", "not a canonical block encoding"))?;
-        let digest = to_digest(&block.header.hash(cfg.suite));
-        Ok(Self {
-            block: Arc::new(block),
-            bytes: Arc::new(bytes),
-            digest,
-        })
+        Ok(Self::assemble(cfg.suite, block, bytes))
     }
 }
 

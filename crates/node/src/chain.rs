@@ -321,6 +321,7 @@ impl Chain {
             .mempool
             .select(self.genesis.params.max_block_txs as usize, &exclude);
         let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
+        let hashes: Vec<Hash> = candidates.iter().map(|(h, _)| *h).collect();
         let height = ph.height + 1;
         let time_ms = now_ms.max(ph.time_ms + 1);
         let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
@@ -328,10 +329,11 @@ impl Chain {
             store: &self.store,
             layers: &states,
         };
-        let outcome = self.executor.execute_block(
+        let outcome = self.executor.execute_hashed(
             &view_,
             BlockContext { height, time_ms },
             &txs,
+            &hashes,
             Mode::Build,
         )?;
         // Drop permanently invalid transactions; a stale nonce may belong to an ancestor that
@@ -349,6 +351,7 @@ impl Chain {
             .collect();
         self.mempool.remove(&dead);
         let included: Vec<Transaction> = outcome.included.iter().map(|i| txs[*i].clone()).collect();
+        let included_hashes: Vec<Hash> = outcome.included.iter().map(|i| hashes[*i]).collect();
         let state = Arc::new(self.store.prepare(&states, outcome.writes, height)?);
         let header = Header {
             height,
@@ -359,7 +362,7 @@ impl Chain {
             proposer,
             time_ms,
             tx_count: included.len() as u32,
-            tx_root: Block::compute_tx_root(self.suite, &included),
+            tx_root: merkle::root(self.suite, &included_hashes),
             receipts_root: Receipt::root(self.suite, &outcome.receipts),
             state_root: Hash(state.root),
         };
@@ -369,6 +372,13 @@ impl Chain {
                 header,
                 txs: included,
             },
+        );
+        tracing::info!(
+            height,
+            txs = block.block().txs.len(),
+            excluded = outcome.excluded.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "built block"
         );
         lock(&self.pending).insert(
             block.hash(),
@@ -422,7 +432,7 @@ impl Chain {
         {
             return reject("tx_count does not match or exceeds the limit".into());
         }
-        if Block::compute_tx_root(self.suite, txs) != h.tx_root {
+        if merkle::root(self.suite, block.tx_hashes()) != h.tx_root {
             return reject("tx_root does not match the transactions".into());
         }
         // Signatures: those we admitted to our mempool were verified then.
@@ -449,13 +459,14 @@ impl Chain {
             store: &self.store,
             layers: &states,
         };
-        let outcome = match self.executor.execute_block(
+        let outcome = match self.executor.execute_hashed(
             &view_,
             BlockContext {
                 height: h.height,
                 time_ms: h.time_ms,
             },
             txs,
+            block.tx_hashes(),
             Mode::Verify,
         ) {
             Ok(o) => o,

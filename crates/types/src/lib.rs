@@ -143,9 +143,9 @@ impl Transaction {
         self.body.hash(suite)
     }
 
-    /// Size of the canonical encoding in bytes.
+    /// Size of the canonical encoding in bytes (computed without encoding).
     pub fn encoded_len(&self) -> usize {
-        encode(self).len()
+        borsh::object_length(self).unwrap_or(usize::MAX)
     }
 }
 
@@ -199,6 +199,11 @@ impl Block {
     pub fn compute_tx_root(suite: Suite, txs: &[Transaction]) -> Hash {
         let leaves: Vec<Hash> = txs.iter().map(|tx| tx.hash(suite)).collect();
         merkle::root(suite, &leaves)
+    }
+
+    /// The hashes of this block's transactions, in order.
+    pub fn tx_hashes(&self, suite: Suite) -> Vec<Hash> {
+        self.txs.iter().map(|tx| tx.hash(suite)).collect()
     }
 }
 
