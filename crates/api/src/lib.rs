@@ -392,7 +392,9 @@ struct StateQuery {
 }
 
 /// Map a module's public key name to its state key and a JSON rendering of values.
-fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, fn(&[u8]) -> Value), ApiError> {
+type Render = fn(&[u8]) -> Value;
+
+fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, Render), ApiError> {
     match module {
         "notary" => Ok((record_key(&parse_hash("key", key)?), |b| {
             decode::<NotaryRecord>(b)
