@@ -7,7 +7,7 @@
 
 use crate::block::{BlockCfg, ChainBlock};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use xa_execution::{BlockContext, ExecutionError, Executor, Mode, StateError, StateView};
 use xa_mempool::Mempool;
 use xa_storage::{BlockCommit, PendingState, Store};
@@ -76,8 +76,6 @@ pub struct Chain {
     pub block_cfg: BlockCfg,
     pending: Mutex<HashMap<Hash, Arc<Executed>>>,
     tip: Mutex<(u64, Hash)>,
-    /// Held for reading while executing on committed state, for writing while committing.
-    commit_lock: RwLock<()>,
     listeners: Mutex<Vec<Listener>>,
     gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
 }
@@ -153,7 +151,6 @@ impl Chain {
             block_cfg,
             pending: Mutex::new(HashMap::new()),
             tip: Mutex::new((h, Hash(hash))),
-            commit_lock: RwLock::new(()),
             listeners: Mutex::new(Vec::new()),
             gossip: Mutex::new(None),
             genesis,
@@ -251,8 +248,11 @@ impl Chain {
         parent: &Hash,
         parent_height: u64,
     ) -> Result<Option<Vec<Arc<Executed>>>, ChainError> {
-        let (tip_h, tip_hash) = self.tip();
+        // Lock order: pending, then tip. Commit updates both under the same order, so this
+        // sees a consistent snapshot; a layer committed after we return is harmless, since
+        // storage skips a pending ancestor that was meanwhile committed with the same root.
         let pending = lock(&self.pending);
+        let (tip_h, tip_hash) = self.tip();
         let mut out = Vec::new();
         let (mut cur, mut h) = (*parent, parent_height);
         loop {
@@ -308,7 +308,6 @@ impl Chain {
         now_ms: u64,
     ) -> Result<Option<ChainBlock>, ChainError> {
         let started = std::time::Instant::now();
-        let _guard = self.commit_lock.read().unwrap_or_else(|p| p.into_inner());
         let ph = parent.block().header.clone();
         let Some(layers) = self.layers(&parent.hash(), ph.height)? else {
             return Ok(None);
@@ -404,7 +403,6 @@ impl Chain {
             return Ok(true);
         }
         let started = std::time::Instant::now();
-        let _guard = self.commit_lock.read().unwrap_or_else(|p| p.into_inner());
         let h = &block.block().header;
         let ph = &parent.block().header;
         let reject = |why: String| {
@@ -524,7 +522,6 @@ impl Chain {
             }
         };
         let started = std::time::Instant::now();
-        let _guard = self.commit_lock.write().unwrap_or_else(|p| p.into_inner());
         let txs: Vec<([u8; 32], Vec<u8>)> = executed
             .receipts
             .iter()
@@ -539,8 +536,11 @@ impl Chain {
             txs,
             indexes: Vec::new(),
         })?;
-        *lock(&self.tip) = (height, block.hash());
-        lock(&self.pending).retain(|_, e| e.block.block().header.height > height);
+        {
+            let mut pending = lock(&self.pending);
+            *lock(&self.tip) = (height, block.hash());
+            pending.retain(|_, e| e.block.block().header.height > height);
+        }
         // Prune the mempool: every sender in this block now has a higher committed nonce.
         let mut senders: Vec<Hash> = block.block().txs.iter().map(|t| t.body.sender).collect();
         senders.sort();
