@@ -10,7 +10,7 @@ use axum::{
     Json, Router,
     extract::{
         Path, Query, State,
-        rejection::JsonRejection,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
         ws::{Message, WebSocket, WebSocketUpgrade},
     },
     http::StatusCode,
@@ -151,6 +151,14 @@ pub fn router(
             get(|| async { Json(openapi::document()) }),
         )
         .route("/metrics", get(metrics_text))
+        // After the routes: it applies to those already added.
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::MalformedRequest,
+                format!("method: {method} is not allowed on this endpoint; see /v1/openapi.json"),
+            )
+        })
         .fallback(|| async { ApiError::not_found("no such endpoint; see /v1/openapi.json") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -212,18 +220,47 @@ struct SubmitQuery {
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(t)| t).map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::TooLarge,
+                format!("body: larger than {MAX_BODY_BYTES} bytes"),
+            )
+        } else {
+            ApiError::bad(
+                ErrorCode::MalformedRequest,
+                format!("body: {}", e.body_text()),
+            )
+        }
+    })
+}
+
+/// Path parameters (e.g. not UTF-8), with undecodable ones answered like every other error.
+fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    p.map(|Path(t)| t).map_err(|e| {
         ApiError::bad(
             ErrorCode::MalformedRequest,
-            format!("body: {}", e.body_text()),
+            format!("path: {}", e.body_text()),
+        )
+    })
+}
+
+/// Query parameters, with undecodable ones answered like every other error.
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(t)| t).map_err(|e| {
+        ApiError::bad(
+            ErrorCode::MalformedRequest,
+            format!("query: {}", e.body_text()),
         )
     })
 }
 
 async fn submit(
     State(s): State<ApiState>,
-    Query(q): Query<SubmitQuery>,
+    q: Result<Query<SubmitQuery>, QueryRejection>,
     body: Result<Json<Transaction>, JsonRejection>,
 ) -> Result<Response, ApiError> {
+    let q = query(q)?;
     let tx = json_body(body)?;
     // Subscribe before submitting so the commit cannot slip between the two.
     let mut events = s.events.subscribe();
@@ -320,7 +357,11 @@ fn parse_hash(field: &str, s: &str) -> Result<Hash, ApiError> {
     })
 }
 
-async fn transaction(State(s): State<ApiState>, Path(hash): Path<String>) -> ApiResult<Value> {
+async fn transaction(
+    State(s): State<ApiState>,
+    hash: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let hash = path(hash)?;
     let hash = parse_hash("hash", &hash)?;
     let store = &s.chain.store;
     if let Some((height, index)) = store.tx_location(&hash.0).map_err(ApiError::internal)? {
@@ -370,7 +411,11 @@ fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
     }))
 }
 
-async fn block(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<Value> {
+async fn block(
+    State(s): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let id = path(id)?;
     let height = if id == "latest" {
         s.chain.tip().0
     } else {
@@ -391,9 +436,10 @@ struct StateQuery {
     height: Option<u64>,
 }
 
-/// Map a module's public key name to its state key and a JSON rendering of values.
+/// Renders a stored value as JSON.
 type Render = fn(&[u8]) -> Value;
 
+/// Map a module's public key name to its state key and a JSON rendering of values.
 fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, Render), ApiError> {
     match module {
         "notary" => Ok((record_key(&parse_hash("key", key)?), |b| {
@@ -415,9 +461,11 @@ fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, Render), ApiError> {
 
 async fn state_entry(
     State(s): State<ApiState>,
-    Path((module, key)): Path<(String, String)>,
-    Query(q): Query<StateQuery>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<StateQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
+    let (module, key) = path(p)?;
+    let q = query(q)?;
     let (raw_key, render) = state_key(&module, &key)?;
     let (tip, _) = s.chain.tip();
     let height = q.height.unwrap_or(tip);
@@ -456,7 +504,11 @@ async fn state_entry(
     })))
 }
 
-async fn notary(State(s): State<ApiState>, Path(digest): Path<String>) -> ApiResult<Value> {
+async fn notary(
+    State(s): State<ApiState>,
+    digest: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let digest = path(digest)?;
     let digest = parse_hash("digest", &digest)?;
     let bytes = s
         .chain
@@ -474,7 +526,11 @@ async fn notary(State(s): State<ApiState>, Path(digest): Path<String>) -> ApiRes
     Ok(Json(json!({"record": record, "block_hash": block_hash})))
 }
 
-async fn account(State(s): State<ApiState>, Path(address): Path<String>) -> ApiResult<Value> {
+async fn account(
+    State(s): State<ApiState>,
+    address: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let address = path(address)?;
     let address: Address = parse_hash("address", &address)?;
     let account = s
         .chain
