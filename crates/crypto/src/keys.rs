@@ -327,9 +327,7 @@ impl KeyPair {
     ///   rejections an error is returned.
     pub fn from_seed(suite: Suite, seed: &[u8; 32]) -> Result<KeyPair, CryptoError> {
         match suite {
-            Suite::Ed25519 => Ok(Self::from_ed25519(ed25519_zebra::SigningKey::from(
-                *seed,
-            ))),
+            Suite::Ed25519 => Ok(Self::from_ed25519(ed25519_zebra::SigningKey::from(*seed))),
             Suite::Sm2 => {
                 for attempt in 0..SM2_SEED_MAX_ATTEMPTS {
                     let mut candidate = Suite::Sm2
@@ -362,9 +360,7 @@ impl KeyPair {
                     ))
                 })?;
                 let seed = Zeroizing::new(seed);
-                Ok(Self::from_ed25519(ed25519_zebra::SigningKey::from(
-                    *seed,
-                )))
+                Ok(Self::from_ed25519(ed25519_zebra::SigningKey::from(*seed)))
             }
             Suite::Sm2 => Self::from_sm2_bytes(bytes),
         }

@@ -482,7 +482,10 @@ fn borsh_round_trips_and_validates() {
                 let decoded = borsh::from_slice::<PublicKey>(&bad).expect("well-formed encoding");
                 assert!(PublicKey::from_bytes(suite, decoded.as_bytes()).is_err());
                 assert!(verify(&decoded, b"borsh", &kp.sign(b"borsh")).is_err());
-                assert_eq!(verify_batch(&[(&decoded, b"borsh", &kp.sign(b"borsh"))]), vec![false]);
+                assert_eq!(
+                    verify_batch(&[(&decoded, b"borsh", &kp.sign(b"borsh"))]),
+                    vec![false]
+                );
             }
         }
         // Truncated input is an error, not a panic.

@@ -289,29 +289,8 @@ impl Executor {
         tx: &Transaction,
         height: u64,
     ) -> Result<(), TxError> {
-        if tx.body.expiry_height < height {
-            return Err(TxError::new(
-                ErrorCode::Expired,
-                format!(
-                    "body.expiry_height: {} is below the block height {height}",
-                    tx.body.expiry_height
-                ),
-            ));
-        }
-        let authorized = if account.keys.is_empty() {
-            // A new account: its address must derive from the first signing key.
-            address_of(&tx.signatures[0].public_key) == tx.body.sender
-        } else {
-            tx.signatures
-                .iter()
-                .all(|s| account.keys.contains(&s.public_key))
-        };
-        if !authorized {
-            return Err(TxError::new(
-                ErrorCode::BadSignature,
-                "signatures: a signing key does not belong to body.sender",
-            ));
-        }
+        check_expiry(tx, height)?;
+        authorize(account, tx)?;
         check_nonce(account.next_nonce, tx.body.nonce)
     }
 
@@ -434,6 +413,41 @@ impl From<StateError> for ExecError {
     fn from(e: StateError) -> Self {
         Self::State(e)
     }
+}
+
+/// Check that every key signing `tx` may act for its sender: one of the account's keys, or,
+/// for an account that does not exist yet, the key its address derives from.
+pub fn authorize(account: &Account, tx: &Transaction) -> Result<(), TxError> {
+    let authorized = match tx.signatures.first() {
+        None => false,
+        Some(first) if account.keys.is_empty() => address_of(&first.public_key) == tx.body.sender,
+        Some(_) => tx
+            .signatures
+            .iter()
+            .all(|s| account.keys.contains(&s.public_key)),
+    };
+    if authorized {
+        Ok(())
+    } else {
+        Err(TxError::new(
+            ErrorCode::BadSignature,
+            "signatures: a signing key does not belong to body.sender",
+        ))
+    }
+}
+
+/// Check that `tx` may still be included in a block at `height`.
+pub fn check_expiry(tx: &Transaction, height: u64) -> Result<(), TxError> {
+    if tx.body.expiry_height < height {
+        return Err(TxError::new(
+            ErrorCode::Expired,
+            format!(
+                "body.expiry_height: {} is below the next block height {height}",
+                tx.body.expiry_height
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Check a transaction nonce against the account's next nonce.

@@ -15,7 +15,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use xa_execution::{Executor, check_nonce};
+use xa_execution::{Executor, authorize, check_expiry, check_nonce};
+use xa_types::modules::accounts::Account;
 use xa_types::{Address, ErrorCode, Hash, Suite, Transaction, TxError};
 
 /// Mempool limits.
@@ -123,19 +124,24 @@ impl Mempool {
             .is_some_and(|(_, e)| *e.tx == *tx)
     }
 
-    /// Check and admit a batch of transactions. `next_nonce` returns the sender's next
-    /// committed nonce. Returns one result per input, in order.
+    /// Check and admit a batch of transactions. `account` returns the sender's committed
+    /// account (default if none); `next_height` is the height of the next block. Returns one
+    /// result per input, in order.
     pub fn submit(
         &self,
         executor: &Executor,
         txs: Vec<Transaction>,
-        next_nonce: impl Fn(&Address) -> u64,
+        next_height: u64,
+        account: impl Fn(&Address) -> Account,
     ) -> Vec<Result<Hash, TxError>> {
         // Stateless checks first, then one batched signature verification for the survivors.
         let mut results: Vec<Result<Hash, TxError>> = Vec::with_capacity(txs.len());
         let mut candidates = Vec::new();
         for (i, tx) in txs.into_iter().enumerate() {
-            match executor.check_stateless(&tx) {
+            match executor
+                .check_stateless(&tx)
+                .and_then(|()| check_expiry(&tx, next_height))
+            {
                 Ok(()) => {
                     let hash = tx.hash(self.suite);
                     results.push(Ok(hash));
@@ -172,7 +178,7 @@ impl Mempool {
                 ));
                 continue;
             }
-            if let Err(e) = self.admit(&mut inner, hash, tx, &next_nonce) {
+            if let Err(e) = self.admit(&mut inner, hash, tx, &account) {
                 results[i] = Err(e);
             }
         }
@@ -184,7 +190,7 @@ impl Mempool {
         inner: &mut Inner,
         hash: Hash,
         tx: Transaction,
-        next_nonce: &impl Fn(&Address) -> u64,
+        account: &impl Fn(&Address) -> Account,
     ) -> Result<(), TxError> {
         if inner.hashes.contains(&hash) {
             return Err(TxError::new(
@@ -194,7 +200,10 @@ impl Mempool {
         }
         let sender = tx.body.sender;
         let nonce = tx.body.nonce;
-        let next = next_nonce(&sender);
+        let acct = account(&sender);
+        // Only keys of the sender may queue its nonces (else anyone could squat them).
+        authorize(&acct, &tx)?;
+        let next = acct.next_nonce;
         if nonce < next {
             check_nonce(next, nonce)?;
         }

@@ -1,4 +1,5 @@
 use super::*;
+use xa_types::modules::accounts::Account;
 use xa_types::{
     Call, ChainParams, Genesis, GenesisAccount, KeyPair, TxBody, address_of,
     modules::notary::AnchorArgs,
@@ -53,7 +54,8 @@ fn admits_valid_and_rejects_duplicates_bad_signatures_and_stale_nonces() {
     let r = pool.submit(
         &ex,
         vec![tx(&key, 0), tx(&key, 0), forged, tx(&key, 1)],
-        |_| 0,
+        0,
+        |_| Account::default(),
     );
     assert_eq!(
         codes(&r),
@@ -66,7 +68,11 @@ fn admits_valid_and_rejects_duplicates_bad_signatures_and_stale_nonces() {
     );
     assert_eq!(pool.len(), 2);
     // A sender whose committed nonce is 5 cannot queue nonce 3.
-    let r = pool.submit(&ex, vec![tx(&key, 3)], |_| 5);
+    let r = pool.submit(&ex, vec![tx(&key, 3)], 0, |_| Account {
+        next_nonce: 5,
+        keys: vec![],
+        name: String::new(),
+    });
     assert_eq!(codes(&r), vec![Some(ErrorCode::StaleNonce)]);
 }
 
@@ -81,9 +87,11 @@ fn nonce_window_and_capacity_give_back_pressure() {
         },
         Suite::Ed25519,
     );
-    let r = pool.submit(&ex, vec![tx(&key, 11)], |_| 0);
+    let r = pool.submit(&ex, vec![tx(&key, 11)], 0, |_| Account::default());
     assert_eq!(codes(&r), vec![Some(ErrorCode::NonceTooHigh)]);
-    let r = pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], |_| 0);
+    let r = pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], 0, |_| {
+        Account::default()
+    });
     assert_eq!(codes(&r), vec![None, None, Some(ErrorCode::MempoolFull)]);
 }
 
@@ -93,7 +101,12 @@ fn select_orders_nonces_and_skips_excluded() {
     let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
     // Arrives out of order: 1 before 0.
-    pool.submit(&ex, vec![tx(&key, 1), tx(&other, 0), tx(&key, 0)], |_| 0);
+    pool.submit(
+        &ex,
+        vec![tx(&key, 1), tx(&other, 0), tx(&key, 0)],
+        0,
+        |_| Account::default(),
+    );
     let picked: Vec<(Address, u64)> = pool
         .select(10, &HashSet::new())
         .iter()
@@ -111,7 +124,9 @@ fn select_orders_nonces_and_skips_excluded() {
 fn prune_and_remove_free_space() {
     let (ex, key) = setup();
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
-    pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], |_| 0);
+    pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], 0, |_| {
+        Account::default()
+    });
     let sender = address_of(&key.public_key());
     pool.prune_sender(&sender, 2);
     assert_eq!(pool.len(), 1);
@@ -128,7 +143,9 @@ fn wrong_chain_and_unknown_module_are_refused() {
     b.chain_id = "other".into();
     let mut c = tx(&key, 0).body;
     c.call.module = "nope".into();
-    let r = pool.submit(&ex, vec![b.sign(&key), c.sign(&key)], |_| 0);
+    let r = pool.submit(&ex, vec![b.sign(&key), c.sign(&key)], 0, |_| {
+        Account::default()
+    });
     assert_eq!(
         codes(&r),
         vec![
@@ -136,4 +153,35 @@ fn wrong_chain_and_unknown_module_are_refused() {
             Some(ErrorCode::UnknownModule)
         ]
     );
+}
+
+#[test]
+fn only_the_senders_keys_may_queue_its_nonces() {
+    let (ex, key) = setup();
+    let squatter = KeyPair::from_seed(Suite::Ed25519, &[9; 32]).expect("key");
+    let pool = Mempool::new(Config::default(), Suite::Ed25519);
+    // A valid signature by a key that is not the sender's: refused, nonce stays free.
+    let forged = tx(&key, 0).body.sign(&squatter);
+    let r = pool.submit(&ex, vec![forged], 0, |_| Account::default());
+    assert_eq!(codes(&r), vec![Some(ErrorCode::BadSignature)]);
+    // An existing account: only its registered keys.
+    let registered = Account {
+        next_nonce: 0,
+        keys: vec![key.public_key()],
+        name: String::new(),
+    };
+    let forged = tx(&key, 0).body.sign(&squatter);
+    let r = pool.submit(&ex, vec![forged, tx(&key, 0)], 0, |_| registered.clone());
+    assert_eq!(codes(&r), vec![Some(ErrorCode::BadSignature), None]);
+}
+
+#[test]
+fn expired_transactions_are_refused_on_arrival() {
+    let (ex, key) = setup();
+    let pool = Mempool::new(Config::default(), Suite::Ed25519);
+    // tx() expires at height 100.
+    let r = pool.submit(&ex, vec![tx(&key, 0)], 101, |_| Account::default());
+    assert_eq!(codes(&r), vec![Some(ErrorCode::Expired)]);
+    let r = pool.submit(&ex, vec![tx(&key, 0)], 100, |_| Account::default());
+    assert_eq!(codes(&r), vec![None]);
 }

@@ -185,15 +185,19 @@ impl Chain {
         lock(&self.listeners).push(Box::new(f));
     }
 
-    /// The committed next nonce of `sender`.
-    pub fn next_nonce(&self, sender: &Hash) -> u64 {
+    /// The committed account of `sender` (default if none).
+    pub fn account(&self, sender: &Hash) -> Account {
         self.store
             .get_latest(&account_key(sender))
             .ok()
             .flatten()
             .and_then(|b| decode::<Account>(&b).ok())
-            .map(|a| a.next_nonce)
-            .unwrap_or(0)
+            .unwrap_or_default()
+    }
+
+    /// The committed next nonce of `sender`.
+    pub fn next_nonce(&self, sender: &Hash) -> u64 {
+        self.account(sender).next_nonce
     }
 
     /// Submit transactions from a client to the mempool, and gossip the admitted ones to the
@@ -203,7 +207,7 @@ impl Chain {
         let copies = gossip.as_ref().map(|_| txs.clone());
         let results = self
             .mempool
-            .submit(&self.executor, txs, |s| self.next_nonce(s));
+            .submit(&self.executor, txs, self.tip().0 + 1, |s| self.account(s));
         if let (Some(gossip), Some(copies)) = (gossip, copies) {
             let admitted: Vec<Transaction> = copies
                 .into_iter()
@@ -223,7 +227,7 @@ impl Chain {
         match decode::<Vec<Transaction>>(bytes) {
             Ok(txs) if txs.len() <= MAX_GOSSIP_BATCH => self
                 .mempool
-                .submit(&self.executor, txs, |s| self.next_nonce(s))
+                .submit(&self.executor, txs, self.tip().0 + 1, |s| self.account(s))
                 .iter()
                 .filter(|r| r.is_ok())
                 .count(),

@@ -411,7 +411,7 @@ async fn duplicate_pending_is_409_and_replay_after_commit_is_stale_nonce() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_transaction_is_admitted_but_never_committed() {
+async fn expired_transaction_is_refused_and_never_committed() {
     for suite in Suite::ALL {
         let n = node(suite);
         let late = KeyPair::from_seed(suite, &[3; 32]).expect("key");
@@ -419,13 +419,17 @@ async fn expired_transaction_is_admitted_but_never_committed() {
         let mut b = body(&late, 0, digest(suite, 9));
         b.expiry_height = 0;
         let expired = b.sign(&late);
-        // Expiry is a stateful check made at execution: the mempool admits it.
-        let (status, v) = submit(&n.app, &expired).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        let got = submit(&n.app, &expired).await;
+        assert_error(
+            &got,
+            StatusCode::BAD_REQUEST,
+            "EXPIRED",
+            "body.expiry_height",
+        );
+        assert_eq!(mempool_size(&n.app).await, 0);
         let good = anchor(&n.key, 0, digest(suite, 1));
         let (status, v) = submit(&n.app, &good).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{v}");
-        assert_eq!(mempool_size(&n.app).await, 2);
 
         let block = tokio::task::spawn_blocking({
             let chain = n.chain.clone();
@@ -433,7 +437,6 @@ async fn expired_transaction_is_admitted_but_never_committed() {
         })
         .await
         .expect("join");
-        // Excluded from the block, and dropped from the mempool as permanently invalid.
         assert_eq!(block.block().txs, vec![good.clone()]);
         assert_eq!(mempool_size(&n.app).await, 0);
         let got = get(&n.app, &format!("/v1/transactions/{}", expired.hash(suite))).await;
@@ -448,18 +451,6 @@ async fn expired_transaction_is_admitted_but_never_committed() {
         assert_eq!(acct["account"]["next_nonce"], 0, "{acct}");
         let (_, v) = get(&n.app, &format!("/v1/transactions/{}", good.hash(suite))).await;
         assert_eq!(v["status"], "committed");
-        // Resubmitted later, it is still expired and still never committed.
-        let (status, _) = submit(&n.app, &expired).await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        let block = tokio::task::spawn_blocking({
-            let chain = n.chain.clone();
-            move || commit_block(&chain)
-        })
-        .await
-        .expect("join");
-        assert!(block.block().txs.is_empty());
-        let (status, _) = get(&n.app, &format!("/v1/transactions/{}", expired.hash(suite))).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
 
