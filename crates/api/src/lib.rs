@@ -183,18 +183,9 @@ pub async fn serve(
 }
 
 async fn status(State(s): State<ApiState>) -> ApiResult<Value> {
-    let (height, hash) = s.chain.tip();
-    let root = s
-        .chain
-        .store
-        .state_root(height)
-        .map_err(ApiError::internal)?
-        .map(Hash);
-    let header = s
-        .chain
-        .block_at(height)
-        .map_err(ApiError::internal)?
-        .map(|b| b.block().header.clone());
+    let tip = s.chain.tip_block().map_err(ApiError::internal)?;
+    let header = &tip.block().header;
+    let (height, hash, root) = (header.height, tip.hash(), header.state_root);
     Ok(Json(json!({
         "node": s.name,
         "chain_id": s.chain.genesis.chain_id,
@@ -203,7 +194,7 @@ async fn status(State(s): State<ApiState>) -> ApiResult<Value> {
         "height": height,
         "block_hash": hash,
         "state_root": root,
-        "time_ms": header.map(|h| h.time_ms),
+        "time_ms": header.time_ms,
         "validators": s.chain.genesis.validators.iter().map(|v| json!({"name": v.name, "consensus_key": hex::encode(&v.consensus_key), "p2p_address": v.p2p_address})).collect::<Vec<_>>(),
         "mempool_size": s.chain.mempool.len(),
     })))

@@ -4,7 +4,7 @@ use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, Read, Write};
 use commonware_consensus::{Block as ConsensusBlock, Heightable, types::Height};
 use commonware_cryptography::{Digestible, sha256::Digest};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use xa_types::{Block, Hash, Suite, decode, encode};
 
 /// Decoding limits and the suite that defines the digest.
@@ -22,7 +22,10 @@ pub struct ChainBlock {
     block: Arc<Block>,
     bytes: Arc<Vec<u8>>,
     digest: Digest,
-    tx_hashes: Arc<Vec<Hash>>,
+    suite: Suite,
+    /// Computed on first use: decoding a stored block for a read must not hash every
+    /// transaction.
+    tx_hashes: Arc<OnceLock<Vec<Hash>>>,
 }
 
 impl PartialEq for ChainBlock {
@@ -51,18 +54,19 @@ impl ChainBlock {
 
     fn assemble(suite: Suite, block: Block, bytes: Vec<u8>) -> Self {
         let digest = to_digest(&block.header.hash(suite));
-        let tx_hashes = block.tx_hashes(suite);
         Self {
             block: Arc::new(block),
             bytes: Arc::new(bytes),
             digest,
-            tx_hashes: Arc::new(tx_hashes),
+            suite,
+            tx_hashes: Arc::new(OnceLock::new()),
         }
     }
 
     /// The hashes of the block's transactions, computed once.
     pub fn tx_hashes(&self) -> &[Hash] {
-        &self.tx_hashes
+        self.tx_hashes
+            .get_or_init(|| self.block.tx_hashes(self.suite))
     }
 
     /// The block.

@@ -76,6 +76,7 @@ pub struct Chain {
     pub block_cfg: BlockCfg,
     pending: Mutex<HashMap<Hash, Arc<Executed>>>,
     tip: Mutex<(u64, Hash)>,
+    tip_block: Mutex<Option<ChainBlock>>,
     listeners: Mutex<Vec<Listener>>,
     gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
 }
@@ -151,6 +152,7 @@ impl Chain {
             block_cfg,
             pending: Mutex::new(HashMap::new()),
             tip: Mutex::new((h, Hash(hash))),
+            tip_block: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
             gossip: Mutex::new(None),
             genesis,
@@ -173,6 +175,21 @@ impl Chain {
             }
             None => Ok(None),
         }
+    }
+
+    /// The last committed block (cached; read from storage on first use).
+    pub fn tip_block(&self) -> Result<ChainBlock, ChainError> {
+        let (height, hash) = self.tip();
+        if let Some(b) = lock(&self.tip_block).as_ref()
+            && b.hash() == hash
+        {
+            return Ok(b.clone());
+        }
+        let b = self
+            .block_at(height)?
+            .ok_or_else(|| ChainError::Invalid(format!("tip block {height} missing")))?;
+        *lock(&self.tip_block) = Some(b.clone());
+        Ok(b)
     }
 
     /// Height and hash of the last committed block.
@@ -543,6 +560,7 @@ impl Chain {
         {
             let mut pending = lock(&self.pending);
             *lock(&self.tip) = (height, block.hash());
+            *lock(&self.tip_block) = Some(block.clone());
             pending.retain(|_, e| e.block.block().header.height > height);
         }
         // Prune the mempool: every sender in this block now has a higher committed nonce.
