@@ -400,20 +400,13 @@ impl Chain {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "built block"
         );
-        lock(&self.pending).insert(
-            block.hash(),
-            Arc::new(Executed {
-                block: block.clone(),
-                state,
-                receipts: outcome.receipts,
-            }),
-        );
+        self.remember(&block, state, outcome.receipts);
         Ok(Some(block))
     }
 
-    /// Verify and execute `block` on its parent. `Ok(false)` means permanently invalid;
-    /// `Ok(None)`-like waiting is expressed by `Err(ChainError::Invalid)` never: callers
-    /// ensure the parent is executed first via [`Chain::executed`] / [`Chain::is_known`].
+    /// Verify `block` against its parent and execute it on the parent's state. `Ok(false)`
+    /// means permanently invalid. The parent must already be executed or committed (callers
+    /// ensure it through [`Chain::is_known`]); otherwise this returns an error.
     pub fn verify(
         &self,
         block: &ChainBlock,
@@ -508,15 +501,20 @@ impl Chain {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "verified block"
         );
+        self.remember(block, state, outcome.receipts);
+        Ok(true)
+    }
+
+    /// Keep a speculative execution result until its height is committed.
+    fn remember(&self, block: &ChainBlock, state: Arc<PendingState>, receipts: Vec<Receipt>) {
         lock(&self.pending).insert(
             block.hash(),
             Arc::new(Executed {
                 block: block.clone(),
                 state,
-                receipts: outcome.receipts,
+                receipts,
             }),
         );
-        Ok(true)
     }
 
     /// Commit a finalized block (idempotent per height). Executes it first if needed.
