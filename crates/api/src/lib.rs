@@ -393,6 +393,8 @@ fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
         .store
         .finalization(height)
         .map_err(ApiError::internal)?
+        // Empty when the block was finalized only through a descendant's certificate.
+        .filter(|f| !f.is_empty())
         .map(hex::encode);
     Ok(json!({
         "hash": block.hash(),
