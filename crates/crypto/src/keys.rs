@@ -44,13 +44,7 @@ impl PublicKey {
     ///
     /// Ed25519 takes the 32-byte encoding; SM2 takes the 33-byte compressed SEC1 encoding.
     pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<PublicKey, CryptoError> {
-        let want = suite.public_key_len();
-        if bytes.len() != want {
-            return Err(CryptoError::BadPublicKey(format!(
-                "{suite} public key must be {want} bytes, got {}",
-                bytes.len()
-            )));
-        }
+        let key = PublicKey::from_encoded(suite, bytes)?;
         match suite {
             Suite::Ed25519 => {
                 ed25519_vk(bytes)?;
@@ -59,10 +53,7 @@ impl PublicKey {
                 sm2_vk(bytes)?;
             }
         }
-        Ok(PublicKey {
-            suite,
-            bytes: bytes.to_vec(),
-        })
+        Ok(key)
     }
 
     /// Accepts a well-formed key encoding without checking that it is a curve point: the
