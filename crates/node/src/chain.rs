@@ -393,7 +393,7 @@ impl Chain {
                 txs: included,
             },
         );
-        tracing::info!(
+        tracing::debug!(
             height,
             txs = block.block().txs.len(),
             excluded = outcome.excluded.len(),
@@ -494,7 +494,7 @@ impl Chain {
         if Hash(state.root) != h.state_root {
             return reject("state_root does not match execution".into());
         }
-        tracing::info!(
+        tracing::debug!(
             height = h.height,
             txs = txs.len(),
             checked_signatures = items.len(),
@@ -569,7 +569,7 @@ impl Chain {
             let next = self.next_nonce(&s);
             self.mempool.prune_sender(&s, next);
         }
-        tracing::info!(
+        tracing::debug!(
             height,
             txs = block.block().txs.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
