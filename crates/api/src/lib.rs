@@ -197,6 +197,7 @@ async fn status(State(s): State<ApiState>) -> ApiResult<Value> {
         "time_ms": header.time_ms,
         "validators": s.chain.genesis.validators.iter().map(|v| json!({"name": v.name, "consensus_key": hex::encode(&v.consensus_key), "p2p_address": v.p2p_address})).collect::<Vec<_>>(),
         "mempool_size": s.chain.mempool.len(),
+        "halted": s.chain.halted(),
     })))
 }
 

@@ -232,10 +232,9 @@ pub async fn committer(
         match chain.commit(block.inner(), finalization) {
             Ok(()) => ack.acknowledge(),
             Err(e) => {
-                tracing::error!(
-                    height = height.get(),
-                    "failed to commit a finalized block: {e}"
-                );
+                let reason = format!("failed to commit finalized block {}: {e}", height.get());
+                tracing::error!("{reason}; this node stops committing");
+                chain.halt(reason);
                 return;
             }
         }

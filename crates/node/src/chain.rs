@@ -79,6 +79,7 @@ pub struct Chain {
     tip_block: Mutex<Option<ChainBlock>>,
     listeners: Mutex<Vec<Listener>>,
     gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
+    halted: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -155,6 +156,7 @@ impl Chain {
             tip_block: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
             gossip: Mutex::new(None),
+            halted: Mutex::new(None),
             genesis,
         }))
     }
@@ -217,9 +219,27 @@ impl Chain {
         self.account(sender).next_nonce
     }
 
+    /// Record that this node can no longer commit (a finalized block failed to commit). The
+    /// API reports it and refuses new transactions; the operator must intervene.
+    pub fn halt(&self, reason: String) {
+        *lock(&self.halted) = Some(reason);
+    }
+
+    /// Why this node stopped committing, if it did.
+    pub fn halted(&self) -> Option<String> {
+        lock(&self.halted).clone()
+    }
+
     /// Submit transactions from a client to the mempool, and gossip the admitted ones to the
     /// other validators so that whichever leads next can include them.
     pub fn submit(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, xa_types::TxError>> {
+        if let Some(reason) = self.halted() {
+            let e = xa_types::TxError::new(
+                xa_types::ErrorCode::Unavailable,
+                format!("node: not accepting transactions ({reason})"),
+            );
+            return txs.iter().map(|_| Err(e.clone())).collect();
+        }
         let gossip = lock(&self.gossip).clone();
         let copies = gossip.as_ref().map(|_| txs.clone());
         let results = self

@@ -879,3 +879,23 @@ async fn transaction_signed_by_a_foreign_key_is_never_committed() {
         assert_eq!(block.block().txs, vec![own]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_commit_says_so_and_refuses_transactions() {
+    let n = node(Suite::Ed25519);
+    let (_, status) = get(&n.app, "/v1/status").await;
+    assert!(status["halted"].is_null(), "{status}");
+    n.chain
+        .halt("failed to commit finalized block 7: disk full".into());
+    let (_, status) = get(&n.app, "/v1/status").await;
+    assert!(
+        status["halted"]
+            .as_str()
+            .is_some_and(|r| r.contains("disk full")),
+        "{status}"
+    );
+    let tx = anchor(&n.key, 0, digest(Suite::Ed25519, 1));
+    let got = submit(&n.app, &tx).await;
+    assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "node");
+    assert_eq!(mempool_size(&n.app).await, 0);
+}
