@@ -387,7 +387,6 @@ fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
         .block_at(height)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("height: no block at {height}")))?;
-    let suite = s.chain.suite;
     let b: &Block = block.block();
     let finalization = s
         .chain
@@ -400,7 +399,7 @@ fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
     Ok(json!({
         "hash": block.hash(),
         "header": b.header,
-        "transactions": b.txs.iter().map(|t| t.hash(suite)).collect::<Vec<_>>(),
+        "transactions": block.tx_hashes(),
         "finalization": finalization,
     }))
 }

@@ -86,6 +86,14 @@ fn commit_block(chain: &Chain) -> ChainBlock {
     block
 }
 
+/// [`commit_block`] off the async runtime's threads (it does blocking storage I/O).
+async fn commit_next(chain: &Arc<Chain>) -> ChainBlock {
+    let chain = chain.clone();
+    tokio::task::spawn_blocking(move || commit_block(&chain))
+        .await
+        .expect("join")
+}
+
 fn body(key: &KeyPair, nonce: u64, digest: Hash) -> TxBody {
     TxBody {
         chain_id: CHAIN_ID.into(),
@@ -383,12 +391,7 @@ async fn duplicate_pending_is_409_and_replay_after_commit_is_stale_nonce() {
         );
         assert_eq!(mempool_size(&n.app).await, 1);
 
-        let block = tokio::task::spawn_blocking({
-            let chain = n.chain.clone();
-            move || commit_block(&chain)
-        })
-        .await
-        .expect("join");
+        let block = commit_next(&n.chain).await;
         assert_eq!(block.block().txs, vec![tx.clone()]);
         assert_eq!(mempool_size(&n.app).await, 0);
 
@@ -431,12 +434,7 @@ async fn expired_transaction_is_refused_and_never_committed() {
         let (status, v) = submit(&n.app, &good).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{v}");
 
-        let block = tokio::task::spawn_blocking({
-            let chain = n.chain.clone();
-            move || commit_block(&chain)
-        })
-        .await
-        .expect("join");
+        let block = commit_next(&n.chain).await;
         assert_eq!(block.block().txs, vec![good.clone()]);
         assert_eq!(mempool_size(&n.app).await, 0);
         let got = get(&n.app, &format!("/v1/transactions/{}", expired.hash(suite))).await;
@@ -469,12 +467,7 @@ async fn committed_transaction_block_record_and_state_proofs() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(v["status"], "pending");
 
-        let block = tokio::task::spawn_blocking({
-            let chain = n.chain.clone();
-            move || commit_block(&chain)
-        })
-        .await
-        .expect("join");
+        let block = commit_next(&n.chain).await;
         let header = &block.block().header;
 
         // The transaction.
@@ -606,9 +599,7 @@ async fn submit_and_wait_returns_the_receipt_once_committed() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
-            tokio::task::spawn_blocking(move || commit_block(&chain))
-                .await
-                .expect("join")
+            commit_next(&chain).await
         });
         let (status, v) = tokio::time::timeout(
             Duration::from_secs(60),
@@ -694,12 +685,7 @@ async fn openapi_metrics_and_unknown_paths() {
     assert!(text.contains("# test metrics"));
     assert!(text.contains("xa_committed_height 0\n"), "{text}");
     assert!(text.contains("xa_mempool_transactions 0\n"), "{text}");
-    tokio::task::spawn_blocking({
-        let chain = n.chain.clone();
-        move || commit_block(&chain)
-    })
-    .await
-    .expect("join");
+    commit_next(&n.chain).await;
     let (_, bytes) = send_raw(&n.app, Method::GET, "/metrics", None).await;
     assert!(
         String::from_utf8(bytes)
@@ -794,12 +780,7 @@ async fn websocket_events_announce_committed_blocks() {
         let (status, _) = submit(&n.app, &tx).await;
         assert_eq!(status, StatusCode::ACCEPTED);
         for expect_txs in [1usize, 0] {
-            let block = tokio::task::spawn_blocking({
-                let chain = n.chain.clone();
-                move || commit_block(&chain)
-            })
-            .await
-            .expect("join");
+            let block = commit_next(&n.chain).await;
             let msg = tokio::time::timeout(Duration::from_secs(30), async {
                 loop {
                     match ws.next().await.expect("open").expect("message") {
@@ -849,12 +830,7 @@ async fn transaction_signed_by_a_foreign_key_is_never_committed() {
                 "signatures",
             );
         }
-        let block = tokio::task::spawn_blocking({
-            let chain = n.chain.clone();
-            move || commit_block(&chain)
-        })
-        .await
-        .expect("join");
+        let block = commit_next(&n.chain).await;
         assert!(
             block.block().txs.is_empty(),
             "the forged transaction was included"
@@ -870,12 +846,7 @@ async fn transaction_signed_by_a_foreign_key_is_never_committed() {
         let own = anchor(&n.key, 0, digest(suite, 1));
         let (status, v) = submit(&n.app, &own).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{v}");
-        let block = tokio::task::spawn_blocking({
-            let chain = n.chain.clone();
-            move || commit_block(&chain)
-        })
-        .await
-        .expect("join");
+        let block = commit_next(&n.chain).await;
         assert_eq!(block.block().txs, vec![own]);
     }
 }
