@@ -21,6 +21,7 @@ use xa_types::{
     Address, ErrorCode, Event, Genesis, Hash, PublicKey, Receipt, Suite, Transaction, TxError,
     TxStatus, address_of, decode, encode,
     modules::accounts::{Account, account_key},
+    modules::validators::{self, ValidatorSet},
 };
 
 /// Failure to read state: the node's storage failed, not the transaction.
@@ -166,6 +167,7 @@ pub struct Executor {
     chain_id: String,
     suite: Suite,
     max_tx_bytes: usize,
+    epoch_length: u64,
     modules: BTreeMap<&'static str, Box<dyn Module>>,
 }
 
@@ -176,6 +178,7 @@ impl Executor {
             chain_id: genesis.chain_id.clone(),
             suite: genesis.suite,
             max_tx_bytes: genesis.params.max_tx_bytes as usize,
+            epoch_length: genesis.params.epoch_length,
             modules: BTreeMap::new(),
         };
         this.register(Box::new(notary::Notary));
@@ -207,6 +210,11 @@ impl Executor {
             );
         }
         writes.insert(b"chain/genesis".to_vec(), Some(genesis.hash().0.to_vec()));
+        let set = ValidatorSet {
+            epoch: 0,
+            validators: genesis.validators.clone(),
+        };
+        writes.insert(validators::SET_KEY.to_vec(), Some(encode(&set)));
         writes
     }
 
@@ -399,8 +407,29 @@ impl Executor {
             outcome.receipts.push(receipt);
             outcome.included.push(index);
         }
+        self.end_block(&mut overlay, block.height)?;
         outcome.writes = overlay.writes;
         Ok(outcome)
+    }
+
+    /// What happens after a block's last transaction: at the last height of an epoch, a
+    /// validator set decided by governance ([`validators::NEXT_KEY`]) comes into force for the
+    /// next epoch ([`validators::SET_KEY`]).
+    fn end_block(&self, overlay: &mut Overlay<'_>, height: u64) -> Result<(), StateError> {
+        if !validators::is_last_in_epoch(height, self.epoch_length) {
+            return Ok(());
+        }
+        let Some(bytes) = overlay.get(validators::NEXT_KEY)? else {
+            return Ok(());
+        };
+        let mut set: ValidatorSet =
+            decode(&bytes).map_err(|e| StateError(format!("corrupt validators/next: {e}")))?;
+        set.epoch = validators::epoch_of(height, self.epoch_length) + 1;
+        overlay
+            .writes
+            .insert(validators::SET_KEY.to_vec(), Some(encode(&set)));
+        overlay.writes.insert(validators::NEXT_KEY.to_vec(), None);
+        Ok(())
     }
 }
 

@@ -201,3 +201,56 @@ fn execution_is_deterministic() {
         Receipt::root(Suite::Ed25519, &b.receipts)
     );
 }
+
+#[test]
+fn next_validator_set_takes_effect_at_the_epoch_boundary() {
+    use xa_types::modules::validators::{NEXT_KEY, SET_KEY, ValidatorSet};
+    let key = KeyPair::from_seed(Suite::Ed25519, &[1; 32]).expect("key");
+    let mut genesis = genesis(Suite::Ed25519, &key);
+    genesis.params.epoch_length = 10;
+    genesis.validators = (0..4u8)
+        .map(|i| xa_types::GenesisValidator {
+            name: format!("v{i}"),
+            consensus_key: vec![i; 32],
+            p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
+        })
+        .collect();
+    let exec = Executor::new(&genesis);
+    let mut state = state(&genesis);
+    let set0: ValidatorSet = decode(&state[SET_KEY]).expect("set");
+    assert_eq!(set0.epoch, 0);
+    assert_eq!(set0.validators, genesis.validators);
+    let mut next = set0.clone();
+    next.validators.pop();
+    state.insert(NEXT_KEY.to_vec(), encode(&next));
+    // Not the last height of epoch 0: nothing moves.
+    let out = exec
+        .execute_block(
+            &state,
+            BlockContext {
+                height: 8,
+                time_ms: 1,
+            },
+            &[],
+            Mode::Verify,
+        )
+        .expect("execute");
+    assert!(out.writes.is_empty());
+    // Height 9 ends epoch 0: the next set governs epoch 1.
+    let out = exec
+        .execute_block(
+            &state,
+            BlockContext {
+                height: 9,
+                time_ms: 1,
+            },
+            &[],
+            Mode::Verify,
+        )
+        .expect("execute");
+    let set1: ValidatorSet =
+        decode(out.writes[SET_KEY].as_ref().expect("set written")).expect("decode");
+    assert_eq!(set1.epoch, 1);
+    assert_eq!(set1.validators, next.validators);
+    assert_eq!(out.writes[NEXT_KEY], None);
+}
