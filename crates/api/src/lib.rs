@@ -4,6 +4,7 @@
 //! with a 4xx status for bad input and 5xx only for node faults. Reads go through
 //! [`xa_node::Chain`] (committed storage and the mempool); writes only enter the mempool.
 
+pub mod auth;
 mod openapi;
 
 use axum::{
@@ -50,6 +51,7 @@ pub struct ApiState {
     events: broadcast::Sender<Arc<BlockEvent>>,
     metrics: Arc<dyn Fn() -> String + Send + Sync>,
     name: String,
+    sessions: Arc<auth::Sessions>,
 }
 
 /// An API error with its HTTP status.
@@ -88,6 +90,7 @@ impl From<TxError> for ApiError {
             ErrorCode::DuplicateTransaction | ErrorCode::AlreadyExists => StatusCode::CONFLICT,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Timeout => StatusCode::ACCEPTED,
@@ -135,6 +138,7 @@ pub fn router(
         events,
         metrics,
         name,
+        sessions: Arc::new(auth::Sessions::default()),
     };
     Router::new()
         .route("/v1/status", get(status))
@@ -146,6 +150,9 @@ pub fn router(
         .route("/v1/notary/{digest}", get(notary))
         .route("/v1/accounts/{address}", get(account))
         .route("/v1/events", get(events_ws))
+        .route("/v1/auth/challenge", post(auth_challenge))
+        .route("/v1/auth/token", post(auth_token))
+        .route("/v1/auth/whoami", get(whoami))
         .route(
             "/v1/openapi.json",
             get(|| async { Json(openapi::document()) }),
@@ -538,6 +545,98 @@ async fn account(
         .pending_next_nonce(&address, account.next_nonce);
     Ok(Json(
         json!({"address": address, "account": account, "pending_next_nonce": pending_next_nonce}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ChallengeRequest {
+    address: Address,
+}
+
+async fn auth_challenge(
+    State(s): State<ApiState>,
+    body: Result<Json<ChallengeRequest>, JsonRejection>,
+) -> ApiResult<Value> {
+    let req = json_body(body)?;
+    let (challenge, ttl) = s.sessions.challenge(req.address);
+    Ok(Json(json!({
+        "address": req.address,
+        "challenge": hex::encode(challenge),
+        "expires_in_ms": ttl.as_millis() as u64,
+        "sign": "XA-AUTH-V1 || u32_le(len(chain_id)) || chain_id || address (32 bytes) || challenge (32 bytes)",
+    })))
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    address: Address,
+    challenge: String,
+    public_key: xa_types::PublicKey,
+    signature: xa_types::Signature,
+}
+
+async fn auth_token(
+    State(s): State<ApiState>,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> ApiResult<Value> {
+    let req = json_body(body)?;
+    let challenge: [u8; 32] = hex::decode(&req.challenge)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            ApiError::bad(
+                ErrorCode::MalformedRequest,
+                "challenge: expected 64 hex characters",
+            )
+        })?;
+    if !s.sessions.take_challenge(&req.address, &challenge) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "challenge: unknown, expired, already used or issued for another address",
+        ));
+    }
+    let account = s
+        .chain
+        .store
+        .get_latest(&account_key(&req.address))
+        .map_err(ApiError::internal)?
+        .and_then(|b| decode::<Account>(&b).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                format!("address: no account {}", req.address),
+            )
+        })?;
+    auth::check_answer(
+        &s.chain.genesis.chain_id,
+        &req.address,
+        &challenge,
+        &account.keys,
+        &req.public_key,
+        &req.signature,
+    )?;
+    let (token, ttl) = s.sessions.issue(req.address);
+    Ok(Json(json!({
+        "address": req.address,
+        "token": hex::encode(token),
+        "expires_in_ms": ttl.as_millis() as u64,
+    })))
+}
+
+async fn whoami(State(s): State<ApiState>, caller: auth::Caller) -> ApiResult<Value> {
+    let Some(address) = caller.0 else {
+        return Ok(Json(json!({"authenticated": false})));
+    };
+    let account = s
+        .chain
+        .store
+        .get_latest(&account_key(&address))
+        .map_err(ApiError::internal)?
+        .and_then(|b| decode::<Account>(&b).ok());
+    Ok(Json(
+        json!({"authenticated": true, "address": address, "account": account}),
     ))
 }
 

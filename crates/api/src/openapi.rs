@@ -69,13 +69,31 @@ pub fn document() -> Value {
                 "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
+            "/v1/auth/challenge": {"post": {
+                "summary": "Start a login: a random challenge for an address, valid 120 s",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["address"], "properties": {"address": hash}}}}},
+                "responses": {"200": ok(json!({"type": "object", "properties": {"challenge": {"type": "string"}, "expires_in_ms": {"type": "integer"}}})), "400": err()}
+            }},
+            "/v1/auth/token": {"post": {
+                "summary": "Finish a login: the challenge signed by an active key of the account buys a bearer token valid 15 minutes. Signed bytes: 'XA-AUTH-V1' || u32_le(len(chain_id)) || chain_id || address || challenge",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["address", "challenge", "public_key", "signature"], "properties": {
+                    "address": hash, "challenge": {"type": "string"}, "public_key": {"type": "string"}, "signature": {"type": "string"}}}}}},
+                "responses": {"200": ok(json!({"type": "object", "properties": {"token": {"type": "string"}, "expires_in_ms": {"type": "integer"}}})), "400": err(), "401": err()}
+            }},
+            "/v1/auth/whoami": {"get": {
+                "summary": "The caller identified by the bearer token, with its account (anonymous without a token)",
+                "security": [{}, {"bearer": []}],
+                "responses": {"200": ok(json!({"type": "object"})), "401": err()}
+            }},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}}
         },
-        "components": {"schemas": {
+        "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from /v1/auth/token; requests without it are anonymous and see public data only"}},
+        "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": ["MALFORMED_REQUEST","BAD_SIGNATURE","WRONG_CHAIN_ID","STALE_NONCE","NONCE_TOO_HIGH","DUPLICATE_TRANSACTION","EXPIRED","UNKNOWN_MODULE","UNKNOWN_METHOD","INVALID_ARGUMENT","TOO_LARGE","MEMPOOL_FULL","ALREADY_EXISTS","NOT_FOUND","PERMISSION_DENIED","WRONG_SUITE","INTERNAL","UNAVAILABLE","TIMEOUT"]},
+                "code": {"type": "string", "enum": ["MALFORMED_REQUEST","BAD_SIGNATURE","WRONG_CHAIN_ID","STALE_NONCE","NONCE_TOO_HIGH","DUPLICATE_TRANSACTION","EXPIRED","UNKNOWN_MODULE","UNKNOWN_METHOD","INVALID_ARGUMENT","TOO_LARGE","MEMPOOL_FULL","ALREADY_EXISTS","NOT_FOUND","PERMISSION_DENIED","WRONG_SUITE","INTERNAL","UNAVAILABLE","TIMEOUT","UNAUTHENTICATED"]},
                 "message": {"type": "string"}}}}},
             "Transaction": {"type": "object", "required": ["body", "signatures"], "properties": {
                 "body": {"type": "object", "required": ["chain_id", "sender", "nonce", "expiry_height", "call"], "properties": {

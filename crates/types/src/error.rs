@@ -44,6 +44,8 @@ pub enum ErrorCode {
     Unavailable,
     /// Waiting for the outcome took too long (the transaction may still commit).
     Timeout,
+    /// The request's credentials are missing, unknown or expired.
+    Unauthenticated,
 }
 
 impl ErrorCode {
@@ -69,6 +71,7 @@ impl ErrorCode {
             Self::Internal => "INTERNAL",
             Self::Unavailable => "UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
         }
     }
 }

@@ -19,6 +19,8 @@ use xa_types::{
     modules::notary::{AnchorArgs, record_key},
 };
 
+mod auth;
+
 const CHAIN_ID: &str = "api-test";
 /// Small enough that an oversize transaction is cheap to build.
 const MAX_TX_BYTES: u32 = 4 * 1024;
