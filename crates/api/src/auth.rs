@@ -27,24 +27,13 @@ use std::{
 };
 use xa_types::{Address, ErrorCode, PublicKey, Signature};
 
-/// Domain tag of the message signed to obtain a token.
-pub const AUTH_DOMAIN: &[u8] = b"XA-AUTH-V1";
+pub use xa_types::auth::{AUTH_DOMAIN, signing_message};
 /// How long a challenge may be answered.
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(120);
 /// How long a token is valid.
 pub const TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 /// Most outstanding challenges or tokens a node keeps (oldest are dropped first).
 const MAX_ENTRIES: usize = 100_000;
-
-/// The bytes an account signs to answer `challenge`.
-pub fn signing_message(chain_id: &str, address: &Address, challenge: &[u8; 32]) -> Vec<u8> {
-    let mut m = AUTH_DOMAIN.to_vec();
-    m.extend_from_slice(&(chain_id.len() as u32).to_le_bytes());
-    m.extend_from_slice(chain_id.as_bytes());
-    m.extend_from_slice(&address.0);
-    m.extend_from_slice(challenge);
-    m
-}
 
 /// Outstanding challenges and issued tokens.
 #[derive(Default)]

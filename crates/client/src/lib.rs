@@ -44,6 +44,7 @@ impl ClientError {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    token: Option<String>,
 }
 
 impl Client {
@@ -57,7 +58,38 @@ impl Client {
         Self {
             base: base.trim_end_matches('/').to_string(),
             agent,
+            token: None,
         }
+    }
+
+    /// Log in as `address` with one of its keys: answer a challenge, keep the bearer token, and
+    /// send it with every later request so the node answers what the account may read.
+    pub fn login(&mut self, key: &KeyPair, address: &Address) -> Result<(), ClientError> {
+        let (chain_id, _) = self.chain_info()?;
+        let v = self.post(
+            "/v1/auth/challenge",
+            &serde_json::json!({ "address": address }),
+        )?;
+        let challenge: [u8; 32] = v["challenge"]
+            .as_str()
+            .and_then(|c| c.parse::<Hash>().ok())
+            .map(|h| h.0)
+            .ok_or_else(|| ClientError::Transport {
+                url: format!("{}/v1/auth/challenge", self.base),
+                message: "the answer holds no 32-byte challenge".into(),
+            })?;
+        let message = xa_types::auth::signing_message(&chain_id, address, &challenge);
+        let v = self.post(
+            "/v1/auth/token",
+            &serde_json::json!({
+                "address": address,
+                "challenge": Hash(challenge),
+                "public_key": key.public_key(),
+                "signature": key.sign(&message),
+            }),
+        )?;
+        self.token = v["token"].as_str().map(str::to_string);
+        Ok(())
     }
 
     /// The base URL.
@@ -101,13 +133,21 @@ impl Client {
     /// GET a path, returning the JSON body.
     pub fn get(&self, path: &str) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);
-        Self::finish(&url, self.agent.get(&url).call())
+        let mut req = self.agent.get(&url);
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        Self::finish(&url, req.call())
     }
 
     /// POST JSON to a path, returning the JSON body.
     pub fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);
-        Self::finish(&url, self.agent.post(&url).send_json(body))
+        let mut req = self.agent.post(&url);
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        Self::finish(&url, req.send_json(body))
     }
 
     /// `GET /v1/status`.

@@ -13,6 +13,7 @@
 //! fixed-width little-endian integers, length-prefixed sequences. JSON (serde) is only the API's
 //! presentation; it is converted to these types and re-encoded before anything is hashed.
 
+pub mod auth;
 pub mod error;
 pub mod genesis;
 pub mod hexser;
