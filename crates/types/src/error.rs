@@ -46,6 +46,18 @@ pub enum ErrorCode {
     Timeout,
     /// The request's credentials are missing, unknown or expired.
     Unauthenticated,
+    /// The sender (or a co-signer) is not a registered account.
+    UnknownAccount,
+    /// The sender (or a co-signer) is frozen and can do nothing.
+    AccountFrozen,
+    /// A signing key was retired (rotated out) or revoked.
+    KeyRevoked,
+    /// The account already approved this proposal.
+    AlreadyApproved,
+    /// The proposal's expiry time has passed.
+    ProposalExpired,
+    /// The proposal was already executed, expired or cancelled.
+    ProposalClosed,
 }
 
 impl ErrorCode {
@@ -72,6 +84,12 @@ impl ErrorCode {
             Self::Unavailable => "UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
             Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::UnknownAccount => "UNKNOWN_ACCOUNT",
+            Self::AccountFrozen => "ACCOUNT_FROZEN",
+            Self::KeyRevoked => "KEY_REVOKED",
+            Self::AlreadyApproved => "ALREADY_APPROVED",
+            Self::ProposalExpired => "PROPOSAL_EXPIRED",
+            Self::ProposalClosed => "PROPOSAL_CLOSED",
         }
     }
 }
@@ -79,6 +97,27 @@ impl ErrorCode {
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_form_matches_serde() {
+        for code in [
+            ErrorCode::UnknownAccount,
+            ErrorCode::AccountFrozen,
+            ErrorCode::KeyRevoked,
+            ErrorCode::AlreadyApproved,
+            ErrorCode::ProposalExpired,
+            ErrorCode::ProposalClosed,
+            ErrorCode::PermissionDenied,
+        ] {
+            let json = serde_json::to_string(&code).expect("json");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
     }
 }
 

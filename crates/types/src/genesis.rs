@@ -1,5 +1,7 @@
 //! The genesis file: the chain's identity, suite, validators, founding accounts and parameters.
 
+use crate::modules::identity::{MAX_NAME, MAX_ROLES};
+use crate::policy::{validate_org_id, validate_role};
 use crate::{Hash, PublicKey, Suite, encode, hexser};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,18 @@ pub struct GenesisValidator {
     pub p2p_address: String,
 }
 
+/// An organization that exists from genesis.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct GenesisOrg {
+    /// Lowercase slug, 1 to 32 characters of `[a-z0-9-]`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Whether it is a founding organization (founding organizations govern the chain).
+    #[serde(default)]
+    pub founding: bool,
+}
+
 /// An account that exists from genesis.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct GenesisAccount {
@@ -23,6 +37,11 @@ pub struct GenesisAccount {
     pub name: String,
     /// The account's key, of the chain's suite.
     pub public_key: PublicKey,
+    /// The organization it belongs to (one of [`Genesis::organizations`]).
+    pub org: String,
+    /// Roles held within `org`.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// Chain parameters fixed at genesis.
@@ -57,7 +76,10 @@ pub struct Genesis {
     pub genesis_time_ms: u64,
     /// The initial validator set.
     pub validators: Vec<GenesisValidator>,
-    /// Founding accounts.
+    /// Organizations existing from genesis.
+    #[serde(default)]
+    pub organizations: Vec<GenesisOrg>,
+    /// Accounts existing from genesis, each in one of `organizations`.
     pub accounts: Vec<GenesisAccount>,
     /// Parameters.
     pub params: ChainParams,
@@ -94,6 +116,19 @@ impl Genesis {
         if keys.len() != self.validators.len() {
             return Err("validators: duplicate consensus_key".into());
         }
+        let mut org_ids = std::collections::BTreeSet::new();
+        for (i, o) in self.organizations.iter().enumerate() {
+            validate_org_id(&o.id).map_err(|e| format!("organizations[{i}].id: {e}"))?;
+            if o.name.is_empty() || o.name.len() > MAX_NAME {
+                return Err(format!(
+                    "organizations[{i}].name: must be 1 to {MAX_NAME} bytes"
+                ));
+            }
+            if !org_ids.insert(o.id.as_str()) {
+                return Err(format!("organizations[{i}].id: '{}' is listed twice", o.id));
+            }
+        }
+        let mut account_keys = std::collections::BTreeSet::new();
         for (i, a) in self.accounts.iter().enumerate() {
             if a.public_key.suite() != self.suite {
                 return Err(format!(
@@ -101,6 +136,27 @@ impl Genesis {
                     a.public_key.suite().name(),
                     self.suite.name()
                 ));
+            }
+            if !account_keys.insert(a.public_key.clone()) {
+                return Err(format!(
+                    "accounts[{i}].public_key: already used by another account"
+                ));
+            }
+            if !org_ids.contains(a.org.as_str()) {
+                return Err(format!(
+                    "accounts[{i}].org: '{}' is not one of organizations",
+                    a.org
+                ));
+            }
+            if a.roles.len() > MAX_ROLES {
+                return Err(format!("accounts[{i}].roles: at most {MAX_ROLES} roles"));
+            }
+            let mut roles = std::collections::BTreeSet::new();
+            for r in &a.roles {
+                validate_role(r).map_err(|e| format!("accounts[{i}].roles: {e}"))?;
+                if !roles.insert(r) {
+                    return Err(format!("accounts[{i}].roles: '{r}' is listed twice"));
+                }
             }
         }
         if self.params.max_block_txs == 0 || self.params.max_tx_bytes < 256 {

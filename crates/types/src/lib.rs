@@ -19,13 +19,15 @@ pub mod genesis;
 pub mod hexser;
 pub mod merkle;
 pub mod modules;
+pub mod policy;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 pub use xa_crypto::{Hash, KeyPair, PublicKey, Signature, Suite};
 
 pub use error::{ErrorCode, TxError};
-pub use genesis::{ChainParams, Genesis, GenesisAccount, GenesisValidator};
+pub use genesis::{ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator};
+pub use policy::Policy;
 
 /// Domain tag prefixed to a transaction body before hashing or signing.
 pub const TX_DOMAIN: &[u8] = b"XA-TX-V1";

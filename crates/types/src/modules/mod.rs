@@ -1,5 +1,7 @@
 //! Argument and record types of the built-in modules, shared by node and clients.
 
 pub mod accounts;
+pub mod governance;
+pub mod identity;
 pub mod notary;
 pub mod validators;
