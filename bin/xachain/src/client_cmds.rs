@@ -74,7 +74,8 @@ pub fn default_key_path() -> PathBuf {
     PathBuf::from("devnet").join("keys").join("operator.json")
 }
 
-fn load_key(opts: &ClientOpts) -> Result<KeyPair> {
+/// The signing key: `--key`, else the devnet operator's.
+pub fn load_key(opts: &ClientOpts) -> Result<KeyPair> {
     let path = opts.key.clone().unwrap_or_else(default_key_path);
     xa_crypto::read_key_file(&path).with_context(|| {
         format!(
@@ -84,7 +85,8 @@ fn load_key(opts: &ClientOpts) -> Result<KeyPair> {
     })
 }
 
-fn print(opts: &ClientOpts, v: &Value, summary: impl FnOnce(&Value)) {
+/// Print `v` as JSON with `--json`, else the summary.
+pub fn print(opts: &ClientOpts, v: &Value, summary: impl FnOnce(&Value)) {
     if opts.json {
         println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     } else {

@@ -3,6 +3,7 @@
 mod bench;
 mod client_cmds;
 mod devnet;
+mod gov_cmds;
 mod init;
 
 use anyhow::Result;
@@ -34,6 +35,9 @@ pub struct ClientOpts {
     /// Print JSON instead of a summary.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log in with --key before reading, to see private data that account may read.
+    #[arg(long, global = true)]
+    pub login: bool,
 }
 
 #[derive(Subcommand)]
@@ -79,6 +83,48 @@ enum Cmd {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// Organizations (join and leave by governance).
+    Org {
+        #[command(subcommand)]
+        cmd: gov_cmds::OrgCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Accounts: register, rotate and revoke keys, freeze.
+    Account {
+        #[command(subcommand)]
+        cmd: gov_cmds::AccountCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Roles within an organization.
+    Role {
+        #[command(subcommand)]
+        cmd: gov_cmds::RoleCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Who may call what: policies on every module call.
+    Policy {
+        #[command(subcommand)]
+        cmd: gov_cmds::PolicyCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Governance proposals: create, approve, show, list.
+    Proposal {
+        #[command(subcommand)]
+        cmd: gov_cmds::ProposalCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// The validator set and proposals to change it.
+    Validator {
+        #[command(subcommand)]
+        cmd: gov_cmds::ValidatorCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
 }
@@ -94,6 +140,12 @@ fn main() {
         Cmd::Tx { cmd, opts } => client_cmds::tx(cmd, &opts),
         Cmd::Block { cmd, opts } => client_cmds::block(cmd, &opts),
         Cmd::Status { opts } => client_cmds::status(&opts),
+        Cmd::Org { cmd, opts } => gov_cmds::org(cmd, &opts),
+        Cmd::Account { cmd, opts } => gov_cmds::account(cmd, &opts),
+        Cmd::Role { cmd, opts } => gov_cmds::role(cmd, &opts),
+        Cmd::Policy { cmd, opts } => gov_cmds::policy(cmd, &opts),
+        Cmd::Proposal { cmd, opts } => gov_cmds::proposal(cmd, &opts),
+        Cmd::Validator { cmd, opts } => gov_cmds::validator(cmd, &opts),
         Cmd::Bench(args) => bench::run(&args),
     };
     if let Err(e) = result {

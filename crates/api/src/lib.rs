@@ -5,6 +5,7 @@
 //! [`xa_node::Chain`] (committed storage and the mempool); writes only enter the mempool.
 
 pub mod auth;
+mod identity;
 mod openapi;
 
 use axum::{
@@ -27,7 +28,9 @@ use xa_types::{
     Address, Block, ErrorCode, Hash, Receipt, Transaction, TxError, decode,
     modules::{
         accounts::{Account, account_key},
+        governance as governance_types, identity as identity_types,
         notary::{NotaryRecord, record_key},
+        validators as validator_types,
     },
 };
 
@@ -153,6 +156,14 @@ pub fn router(
         .route("/v1/auth/challenge", post(auth_challenge))
         .route("/v1/auth/token", post(auth_token))
         .route("/v1/auth/whoami", get(whoami))
+        .route("/v1/orgs", get(identity::orgs))
+        .route("/v1/orgs/{id}", get(identity::org))
+        .route("/v1/keys/{public_key}", get(identity::key_owner))
+        .route("/v1/policies", get(identity::policies))
+        .route("/v1/policies/{module}/{method}", get(identity::policy))
+        .route("/v1/proposals", get(identity::proposals))
+        .route("/v1/proposals/{id}", get(identity::proposal))
+        .route("/v1/validators", get(identity::validators))
         .route(
             "/v1/openapi.json",
             get(|| async { Json(openapi::document()) }),
@@ -358,6 +369,7 @@ fn parse_hash(field: &str, s: &str) -> Result<Hash, ApiError> {
 
 async fn transaction(
     State(s): State<ApiState>,
+    caller: auth::Caller,
     hash: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Value> {
     let hash = path(hash)?;
@@ -371,7 +383,9 @@ async fn transaction(
         let block = s.chain.block_at(height).map_err(ApiError::internal)?;
         let tx = block
             .as_ref()
-            .and_then(|b| b.block().txs.get(index as usize).cloned());
+            .and_then(|b| b.block().txs.get(index as usize).cloned())
+            .map(|tx| redact(&s, caller.0.as_ref(), tx))
+            .transpose()?;
         return Ok(Json(json!({
             "hash": hash,
             "status": "committed",
@@ -386,6 +400,27 @@ async fn transaction(
         return Ok(Json(json!({"hash": hash, "status": "pending"})));
     }
     Err(ApiError::not_found(format!("hash: no transaction {hash}")))
+}
+
+/// A transaction as `caller` may see it: the arguments of a private call (e.g. an account
+/// registration holding an identity document digest) are replaced by their hash unless the
+/// caller may read the data they concern. The hash still lets an authorized party check them.
+fn redact(s: &ApiState, caller: Option<&Address>, tx: Transaction) -> Result<Value, ApiError> {
+    let visible = s
+        .chain
+        .executor
+        .can_see_call(&identity::Latest(&s.chain.store), caller, &tx.body.call)
+        .map_err(ApiError::internal)?;
+    let mut v = serde_json::to_value(&tx).map_err(ApiError::internal)?;
+    if !visible {
+        let digest = s.chain.genesis.suite.hash(&tx.body.call.args);
+        v["body"]["call"]["args"] = Value::Null;
+        v["body"]["call"]["args_redacted"] = json!({
+            "reason": "private call: log in as a party allowed to read it",
+            "args_hash": digest,
+        });
+    }
+    Ok(v)
 }
 
 fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
@@ -452,21 +487,120 @@ fn state_key(module: &str, key: &str) -> Result<(Vec<u8>, Render), ApiError> {
                 .map(|a| json!(a))
                 .unwrap_or(Value::Null)
         })),
+        "identity" => {
+            let bad = || {
+                ApiError::bad(
+                    ErrorCode::MalformedRequest,
+                    format!(
+                        "key: '{key}' is not org:ID, personal:ADDRESS or key:SUITE:HEX (a public key)"
+                    ),
+                )
+            };
+            let (kind, rest) = key.split_once(':').ok_or_else(bad)?;
+            match kind {
+                "org" => Ok((identity_types::org_key(rest), |b| {
+                    decode::<identity_types::Org>(b)
+                        .map(|r| json!(r))
+                        .unwrap_or(Value::Null)
+                })),
+                "personal" => Ok((
+                    identity_types::personal_key(&parse_hash("key", rest)?),
+                    |b| {
+                        decode::<identity_types::PersonalData>(b)
+                            .map(|r| json!(r))
+                            .unwrap_or(Value::Null)
+                    },
+                )),
+                "key" => {
+                    let pk: xa_types::PublicKey =
+                        serde_json::from_value(Value::String(rest.to_string()))
+                            .map_err(|_| bad())?;
+                    Ok((identity_types::key_index_key(&pk), |b| {
+                        <[u8; 32]>::try_from(b)
+                            .map(|a| json!(Hash(a)))
+                            .unwrap_or(Value::Null)
+                    }))
+                }
+                _ => Err(bad()),
+            }
+        }
+        "governance" => {
+            let id: u64 = key.parse().map_err(|_| {
+                ApiError::bad(
+                    ErrorCode::MalformedRequest,
+                    format!("key: '{key}' is not a proposal number"),
+                )
+            })?;
+            Ok((governance_types::proposal_key(id), |b| {
+                decode::<governance_types::Proposal>(b)
+                    .map(|r| json!(r))
+                    .unwrap_or(Value::Null)
+            }))
+        }
+        "validators" => {
+            let raw = match key {
+                "set" => validator_types::SET_KEY,
+                "next" => validator_types::NEXT_KEY,
+                _ => {
+                    return Err(ApiError::bad(
+                        ErrorCode::MalformedRequest,
+                        format!("key: '{key}' is neither 'set' nor 'next'"),
+                    ));
+                }
+            };
+            Ok((raw.to_vec(), |b| {
+                decode::<validator_types::ValidatorSet>(b)
+                    .map(|r| json!(r))
+                    .unwrap_or(Value::Null)
+            }))
+        }
+        "raw" => Ok((
+            hex::decode(key).map_err(|_| {
+                ApiError::bad(
+                    ErrorCode::MalformedRequest,
+                    format!("key: '{key}' is not hex"),
+                )
+            })?,
+            |_| Value::Null,
+        )),
         other => Err(ApiError::bad(
             ErrorCode::UnknownModule,
-            format!("module: no readable module '{other}' (notary, accounts)"),
+            format!(
+                "module: no readable module '{other}' (notary, accounts, identity, governance, validators, raw)"
+            ),
         )),
     }
 }
 
 async fn state_entry(
     State(s): State<ApiState>,
+    caller: auth::Caller,
     p: Result<Path<(String, String)>, PathRejection>,
     q: Result<Query<StateQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let (module, key) = path(p)?;
     let q = query(q)?;
     let (raw_key, render) = state_key(&module, &key)?;
+    // Private entries: nothing of them (value, proof, even existence) reaches an unauthorized
+    // caller. Roles are judged on the latest committed state.
+    if !s
+        .chain
+        .executor
+        .can_read(
+            &identity::Latest(&s.chain.store),
+            caller.0.as_ref(),
+            &raw_key,
+        )
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::PermissionDenied,
+            format!(
+                "key: {module}/{key} is private; log in (/v1/auth/token) as its owner, an administrator of its organization, a chain_admin or an auditor"
+            ),
+        ));
+    }
     let (tip, _) = s.chain.tip();
     let height = q.height.unwrap_or(tip);
     if height > tip {
@@ -528,24 +662,12 @@ async fn notary(
 
 async fn account(
     State(s): State<ApiState>,
+    caller: auth::Caller,
     address: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Value> {
     let address = path(address)?;
     let address: Address = parse_hash("address", &address)?;
-    let account = s
-        .chain
-        .store
-        .get_latest(&account_key(&address))
-        .map_err(ApiError::internal)?
-        .and_then(|b| decode::<Account>(&b).ok())
-        .unwrap_or_default();
-    let pending_next_nonce = s
-        .chain
-        .mempool
-        .pending_next_nonce(&address, account.next_nonce);
-    Ok(Json(
-        json!({"address": address, "account": account, "pending_next_nonce": pending_next_nonce}),
-    ))
+    identity::account_json(&s, caller.0.as_ref(), &address).map(Json)
 }
 
 #[derive(Deserialize)]

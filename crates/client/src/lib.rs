@@ -189,19 +189,52 @@ impl Client {
         ))
     }
 
-    /// Build and sign a transaction for `key`, fetching chain id, height and nonce.
+    /// The account `key` signs for: the owner recorded in the chain's key index (which stays
+    /// right after the account rotated its first key away), else the address the key derives.
+    pub fn sender_of(&self, key: &KeyPair) -> Result<Address, ClientError> {
+        match self.get(&format!("/v1/keys/{}", key.public_key())) {
+            Ok(v) => Ok(v["address"]
+                .as_str()
+                .and_then(|a| a.parse::<Address>().ok())
+                .unwrap_or_else(|| address_of(&key.public_key()))),
+            Err(e) if e.code() == Some("NOT_FOUND") => Ok(address_of(&key.public_key())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Build and sign a transaction for `key`'s account, fetching chain id, height and nonce.
     pub fn build(
         &self,
         key: &KeyPair,
         call: Call,
         expiry_blocks: u64,
     ) -> Result<Transaction, ClientError> {
-        let sender = address_of(&key.public_key());
-        let nonce = self.next_nonce(&sender)?;
-        self.build_with_nonce(key, call, expiry_blocks, nonce)
+        let sender = self.sender_of(key)?;
+        self.build_as(sender, key, call, expiry_blocks)
     }
 
-    /// Build and sign a transaction for `key` with the given nonce.
+    /// Build and sign a transaction for `sender` with `key` (one of its keys).
+    pub fn build_as(
+        &self,
+        sender: Address,
+        key: &KeyPair,
+        call: Call,
+        expiry_blocks: u64,
+    ) -> Result<Transaction, ClientError> {
+        let nonce = self.next_nonce(&sender)?;
+        let (chain_id, height) = self.chain_info()?;
+        Ok(TxBody {
+            chain_id,
+            sender,
+            nonce,
+            expiry_height: height + expiry_blocks,
+            call,
+        }
+        .sign(key))
+    }
+
+    /// Build and sign a transaction for `key` with the given nonce (the sender is the address
+    /// `key` derives: for load generators and fresh accounts).
     pub fn build_with_nonce(
         &self,
         key: &KeyPair,
