@@ -1,10 +1,35 @@
 //! Execute blocks of transactions deterministically through a registry of modules.
 //!
 //! # Terminology
-//! - **Module**: one [`Module`] implementation owning a key prefix of state, its calls and its
-//!   events (`notary`, later tender, payment, ...). The [`accounts`] core is not a module: it
-//!   checks sender, keys and nonce before any module runs.
+//! - **Module**: one [`Module`] implementation owning a key prefix of state, its calls, their
+//!   default [`Policy`] and its events (`identity`, `governance`, `notary`, later tender,
+//!   payment, ...). The accounts core is not a module: it checks sender, keys and nonce before
+//!   any module runs.
 //! - **State view**: read access to the state a block executes on ([`StateView`]).
+//! - **Authorizers**: the accounts on whose authority a call runs: the sender and the
+//!   co-signers of a transaction, or the approvers of a governance proposal.
+//!
+//! # Permission checks: one place
+//! [`Executor::execute_hashed`] checks every transaction before any module runs:
+//! 1. *Sender level* ([`resolve_signers`], shared with the mempool): the sender is a registered
+//!    (`UNKNOWN_ACCOUNT`), active (`ACCOUNT_FROZEN`) account; every signature is by an active key
+//!    of the sender or of a registered, active co-signing account (a retired or revoked key is
+//!    `KEY_REVOKED`, a key of no account `BAD_SIGNATURE`); the sender itself signed; expiry and
+//!    nonce. Failing these, a transaction is left out in [`Mode::Build`] and invalidates the
+//!    block in [`Mode::Verify`].
+//! 2. *Call level* ([`policy::evaluate`]): the call's policy (state key
+//!    `policy/{module}/{method}`, else [`Module::default_policy`]) must be met by the
+//!    authorizers, with `own` resolved by [`Module::target_org`]. Failing it, the transaction is
+//!    included with a failed receipt `PERMISSION_DENIED`; only its nonce is consumed.
+//!
+//! Modules then only check what the policy language cannot say (e.g. granting `chain_admin`).
+//!
+//! # Read visibility
+//! State and calls are public except personal data: a module declares private keys
+//! ([`Module::private_key_owner`]) and private calls ([`Module::is_private_call`],
+//! [`Module::data_subject`]). The API asks [`Executor::can_read`] and [`Executor::can_see_call`]:
+//! personal data of account `A` is visible to `A`, to `org_admin`s of `A`'s organization, and to
+//! `chain_admin`s and `auditor`s.
 //!
 //! # Invariants
 //! - Execution is a pure function of (state, block context, transactions): it never reads the
@@ -14,13 +39,22 @@
 //! - Signatures are verified by the caller (batched) before execution; execution checks that the
 //!   signing keys belong to the sender.
 
+pub mod governance;
+pub mod identity;
 pub mod notary;
+pub mod policy;
 
+pub use policy::{Signers, resolve_signers};
 use std::collections::BTreeMap;
 use xa_types::{
-    Address, ErrorCode, Event, Genesis, Hash, PublicKey, Receipt, Suite, Transaction, TxError,
-    TxStatus, address_of, decode, encode,
+    Address, Call, ErrorCode, Event, Genesis, Hash, Policy, PublicKey, Receipt, Suite,
+    Transaction, TxError, TxStatus, address_of, decode, encode,
     modules::accounts::{Account, account_key},
+    modules::governance::PARAMS_KEY,
+    modules::identity::{
+        AUDITOR, CHAIN_ADMIN, ORG_ADMIN, ORG_LIST_KEY, Org, OrgStatus,
+        key_index_key, org_key,
+    },
     modules::validators::{self, ValidatorSet},
 };
 
@@ -56,12 +90,21 @@ impl StateView for Overlay<'_> {
 /// What a module call sees and may do.
 pub struct CallContext<'a> {
     view: &'a dyn StateView,
+    exec: &'a Executor,
     writes: Writes,
+    sticky: Writes,
     events: Vec<Event>,
-    /// The sending account.
+    /// The sending account (for a call executed by governance: the proposer).
     pub sender: Address,
     /// Keys that signed the transaction.
     pub signers: Vec<PublicKey>,
+    /// The accounts on whose authority the call runs, sorted: sender and co-signers, or, for a
+    /// call executed by a governance proposal, its approvers. The policy check has passed.
+    pub authorizers: Vec<Address>,
+    /// The proposal executing this call, if it runs by governance.
+    pub proposal: Option<u64>,
+    /// The chain id.
+    pub chain_id: &'a str,
     /// The transaction hash.
     pub tx_hash: Hash,
     /// Height of the executing block.
@@ -93,6 +136,39 @@ impl CallContext<'_> {
         self.writes.insert(key, None);
     }
 
+    /// Write a key that is kept even if the call then fails: for recording a state transition
+    /// the failure itself causes (a proposal found expired). Also applied on success.
+    pub fn put_even_if_failed(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key.clone(), Some(value.clone()));
+        self.sticky.insert(key, Some(value));
+    }
+
+    /// Read and decode a record; a corrupt record is an internal error.
+    pub fn read<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, TxError> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(b) => decode(&b).map(Some).map_err(|e| {
+                TxError::new(
+                    ErrorCode::Internal,
+                    format!("corrupt state at {}: {e}", String::from_utf8_lossy(key)),
+                )
+            }),
+        }
+    }
+
+    /// Whether any authorizer currently holds `role` (and is active).
+    pub fn authorized_by_role(&self, role: &str) -> Result<bool, TxError> {
+        for a in &self.authorizers {
+            if let Some(acct) = self.read::<Account>(&account_key(a))?
+                && acct.is_active()
+                && acct.has_role(role)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Emit an event.
     pub fn emit(&mut self, module: &str, kind: &str, attributes: Vec<(String, String)>) {
         self.events.push(Event {
@@ -103,7 +179,21 @@ impl CallContext<'_> {
     }
 }
 
-/// A module: its name, its calls, and how they execute.
+impl StateView for CallContext<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match self.writes.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => self.view.get(key),
+        }
+    }
+}
+
+/// A module: its name, its calls, who may make them, and how they execute.
+///
+/// A module declares its calls in [`Module::methods`] and, for each, a default policy in
+/// [`Module::default_policy`]; the chain can override it by governance (`SetPolicy`). The
+/// executor checks the policy before [`Module::execute`] runs, so `execute` only checks rules
+/// the policy language cannot express.
 pub trait Module: Send + Sync {
     /// The module's name, used in [`xa_types::Call::module`].
     fn name(&self) -> &'static str;
@@ -113,6 +203,32 @@ pub trait Module: Send + Sync {
     fn check(&self, method: &str, args: &[u8]) -> Result<(), TxError>;
     /// Execute a call. On error, none of its writes are applied.
     fn execute(&self, ctx: &mut CallContext<'_>, method: &str, args: &[u8]) -> Result<(), TxError>;
+    /// Who may call `method` when no policy is set in state.
+    fn default_policy(&self, method: &str) -> Policy;
+    /// The organization a call targets, which a policy's `own` scope means (e.g. the
+    /// organization an account is registered into). `None`: the call targets none, and an
+    /// `own` rule cannot be met.
+    fn target_org(
+        &self,
+        _method: &str,
+        _args: &[u8],
+        _view: &dyn StateView,
+    ) -> Result<Option<String>, TxError> {
+        Ok(None)
+    }
+    /// If `key` is private personal data of an account, that account.
+    fn private_key_owner(&self, _key: &[u8]) -> Option<Address> {
+        None
+    }
+    /// Whether calls of `method` carry personal data, so their arguments are redacted for
+    /// readers who may not see it.
+    fn is_private_call(&self, _method: &str) -> bool {
+        false
+    }
+    /// For a private call, the account whose personal data its arguments hold, if decodable.
+    fn data_subject(&self, _method: &str, _args: &[u8]) -> Option<Address> {
+        None
+    }
 }
 
 /// How to treat a transaction that may not be included (wrong nonce, expired, ...).
@@ -181,8 +297,71 @@ impl Executor {
             epoch_length: genesis.params.epoch_length,
             modules: BTreeMap::new(),
         };
+        this.register(Box::new(identity::Identity));
+        this.register(Box::new(governance::Governance));
         this.register(Box::new(notary::Notary));
         this
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The registered module `name`.
+    pub fn module(&self, name: &str) -> Option<&dyn Module> {
+        self.modules.get(name).map(|m| m.as_ref())
+    }
+
+    /// The policy of `module.method` in force on `view`: the one set in state, else the
+    /// module's default. `NOT_FOUND`/`UNKNOWN_MODULE` if there is no such call.
+    pub fn policy_of(
+        &self,
+        view: &dyn StateView,
+        module: &str,
+        method: &str,
+    ) -> Result<Policy, TxError> {
+        let m = self.modules.get(module).ok_or_else(|| {
+            TxError::new(
+                ErrorCode::UnknownModule,
+                format!("module: no module '{module}'"),
+            )
+        })?;
+        policy::policy_in_state(view, module, method)
+            .map(|p| p.unwrap_or_else(|| m.default_policy(method)))
+    }
+
+    /// Whether `caller` (an account address, `None` for an anonymous reader) may read `key`.
+    /// Everything is public except personal data, which only its owner, `org_admin`s of the
+    /// owner's organization, `chain_admin`s and `auditor`s may read.
+    pub fn can_read(
+        &self,
+        view: &dyn StateView,
+        caller: Option<&Address>,
+        key: &[u8],
+    ) -> Result<bool, StateError> {
+        match self.modules.values().find_map(|m| m.private_key_owner(key)) {
+            None => Ok(true),
+            Some(owner) => may_see_personal_data(view, caller, Some(&owner)),
+        }
+    }
+
+    /// Whether `caller` may see the arguments of `call` (in a block body or a transaction
+    /// lookup); when not, the API shows the call with its arguments redacted.
+    pub fn can_see_call(
+        &self,
+        view: &dyn StateView,
+        caller: Option<&Address>,
+        call: &Call,
+    ) -> Result<bool, StateError> {
+        let Some(m) = self.modules.get(call.module.as_str()) else {
+            return Ok(true);
+        };
+        if !m.is_private_call(&call.method) {
+            return Ok(true);
+        }
+        let subject = m.data_subject(&call.method, &call.args);
+        may_see_personal_data(view, caller, subject.as_ref())
     }
 
     /// Register a module; a later module of the same name replaces the earlier.
@@ -195,20 +374,41 @@ impl Executor {
         self.suite
     }
 
-    /// The writes that create genesis state.
+    /// The writes that create genesis state: organizations, accounts with their roles, the key
+    /// index, chain parameters and the validator set. `genesis` should have passed
+    /// [`Genesis::validate`].
     pub fn genesis_writes(genesis: &Genesis) -> Writes {
         let mut writes = Writes::new();
+        let mut ids: Vec<String> = Vec::new();
+        for o in &genesis.organizations {
+            let org = Org {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                founding: o.founding,
+                status: OrgStatus::Active,
+            };
+            writes.insert(org_key(&o.id), Some(encode(&org)));
+            ids.push(o.id.clone());
+        }
+        ids.sort();
+        ids.dedup();
+        writes.insert(ORG_LIST_KEY.to_vec(), Some(encode(&ids)));
         for a in &genesis.accounts {
-            let account = Account {
+            let address = address_of(&a.public_key);
+            let mut account = Account {
                 next_nonce: 0,
                 keys: vec![a.public_key.clone()],
                 name: a.name.clone(),
+                org: a.org.clone(),
+                ..Account::default()
             };
-            writes.insert(
-                account_key(&address_of(&a.public_key)),
-                Some(encode(&account)),
-            );
+            for r in &a.roles {
+                account.add_role(r);
+            }
+            writes.insert(account_key(&address), Some(encode(&account)));
+            writes.insert(key_index_key(&a.public_key), Some(address.0.to_vec()));
         }
+        writes.insert(PARAMS_KEY.to_vec(), Some(encode(&genesis.params)));
         writes.insert(b"chain/genesis".to_vec(), Some(genesis.hash().0.to_vec()));
         let set = ValidatorSet {
             epoch: 0,
@@ -281,27 +481,6 @@ impl Executor {
         module.check(&tx.body.call.method, &tx.body.call.args)
     }
 
-    /// Load an account, or the implicit new account whose first key is the first signer.
-    fn account(&self, view: &dyn StateView, tx: &Transaction) -> Result<Account, ExecError> {
-        match view.get(&account_key(&tx.body.sender))? {
-            Some(bytes) => decode::<Account>(&bytes)
-                .map_err(|e| ExecError::State(StateError(format!("corrupt account: {e}")))),
-            None => Ok(Account::default()),
-        }
-    }
-
-    /// Check that the sender may send `tx` now: signer keys, nonce, expiry.
-    fn check_sender(
-        &self,
-        account: &Account,
-        tx: &Transaction,
-        height: u64,
-    ) -> Result<(), TxError> {
-        check_expiry(tx, height)?;
-        authorize(account, tx)?;
-        check_nonce(account.next_nonce, tx.body.nonce)
-    }
-
     /// Execute `txs` on `view` at `block`.
     pub fn execute_block(
         &self,
@@ -332,15 +511,13 @@ impl Executor {
         for (index, (tx, tx_hash)) in txs.iter().zip(hashes).enumerate() {
             let tx_hash = *tx_hash;
             let admitted = self.check_stateless(tx).and_then(|()| {
-                let account = match self.account(&overlay, tx) {
-                    Ok(a) => a,
-                    Err(ExecError::State(e)) => return Err(TxError::new(ErrorCode::Internal, e.0)),
-                };
-                self.check_sender(&account, tx, block.height)?;
-                Ok(account)
+                check_expiry(tx, block.height)?;
+                let signers = resolve_signers(&overlay, tx)?;
+                check_nonce(signers.sender.next_nonce, tx.body.nonce)?;
+                Ok(signers)
             });
-            let mut account = match admitted {
-                Ok(a) => a,
+            let signers = match admitted {
+                Ok(s) => s,
                 Err(error) if error.code == ErrorCode::Internal => {
                     return Err(ExecutionError::State(StateError(error.message)));
                 }
@@ -353,33 +530,28 @@ impl Executor {
                 },
             };
             // Consume the nonce whatever the call does.
-            if account.keys.is_empty() {
-                account.keys.push(tx.signatures[0].public_key.clone());
-            }
+            let mut account = signers.sender.clone();
             account.next_nonce += 1;
             overlay
                 .writes
                 .insert(account_key(&tx.body.sender), Some(encode(&account)));
 
-            let mut ctx = CallContext {
-                view: &overlay,
-                writes: Writes::new(),
-                events: Vec::new(),
-                sender: tx.body.sender,
-                signers: tx.signatures.iter().map(|s| s.public_key.clone()).collect(),
-                tx_hash,
-                height: block.height,
-                time_ms: block.time_ms,
-                suite: self.suite,
+            let result = self.run_call(&overlay, block, tx, tx_hash, &signers);
+            let (result, mut ctx_out) = match result {
+                Ok((r, out)) => (r, Some(out)),
+                Err(e) => (Err(e), None),
             };
-            let result = match self.modules.get(tx.body.call.module.as_str()) {
-                Some(m) => m.execute(&mut ctx, &tx.body.call.method, &tx.body.call.args),
-                None => Err(TxError::new(ErrorCode::UnknownModule, "body.call.module")),
-            };
+            if let (Err(e), Some(out)) = (&result, ctx_out.as_mut())
+                && e.code != ErrorCode::Internal
+            {
+                // A failed call keeps only the writes it marked as kept on failure.
+                out.0 = std::mem::take(&mut out.2);
+                out.1.clear();
+            }
             let receipt_index = outcome.receipts.len() as u32;
             let receipt = match result {
                 Ok(()) => {
-                    let CallContext { writes, events, .. } = ctx;
+                    let (writes, events, _) = ctx_out.unwrap_or_default();
                     overlay.writes.extend(writes);
                     Receipt {
                         tx_hash,
@@ -394,15 +566,20 @@ impl Executor {
                 Err(e) if e.code == ErrorCode::Internal => {
                     return Err(ExecutionError::State(StateError(e.message)));
                 }
-                Err(e) => Receipt {
-                    tx_hash,
-                    height: block.height,
-                    index: receipt_index,
-                    status: TxStatus::Failed,
-                    code: e.code.as_str().to_string(),
-                    message: e.message,
-                    events: Vec::new(),
-                },
+                Err(e) => {
+                    if let Some((writes, _, _)) = ctx_out {
+                        overlay.writes.extend(writes);
+                    }
+                    Receipt {
+                        tx_hash,
+                        height: block.height,
+                        index: receipt_index,
+                        status: TxStatus::Failed,
+                        code: e.code.as_str().to_string(),
+                        message: e.message,
+                        events: Vec::new(),
+                    }
+                }
             };
             outcome.receipts.push(receipt);
             outcome.included.push(index);
@@ -410,6 +587,58 @@ impl Executor {
         self.end_block(&mut overlay, block.height)?;
         outcome.writes = overlay.writes;
         Ok(outcome)
+    }
+
+    /// Check the call's policy against the transaction's authorizers, then run the module.
+    /// Returns the call's result with its (writes, events, writes kept on failure); an `Err`
+    /// here means the call never ran (permission denied, or a state read failed).
+    #[allow(clippy::type_complexity)]
+    fn run_call(
+        &self,
+        overlay: &Overlay<'_>,
+        block: BlockContext,
+        tx: &Transaction,
+        tx_hash: Hash,
+        signers: &Signers,
+    ) -> Result<(Result<(), TxError>, (Writes, Vec<Event>, Writes)), TxError> {
+        let call = &tx.body.call;
+        let module = self.modules.get(call.module.as_str()).ok_or_else(|| {
+            TxError::new(ErrorCode::UnknownModule, "body.call.module: no such module")
+        })?;
+        let policy = self.policy_of(overlay, &call.module, &call.method)?;
+        let target = module.target_org(&call.method, &call.args, overlay)?;
+        let authorizers = signers.all();
+        policy::evaluate(
+            overlay,
+            &policy,
+            &authorizers,
+            target.as_deref(),
+            &format!("{}.{}", call.module, call.method),
+        )?;
+        let mut ctx = CallContext {
+            view: overlay,
+            exec: self,
+            writes: Writes::new(),
+            sticky: Writes::new(),
+            events: Vec::new(),
+            sender: tx.body.sender,
+            signers: tx.signatures.iter().map(|s| s.public_key.clone()).collect(),
+            authorizers: authorizers.iter().map(|(a, _)| *a).collect(),
+            proposal: None,
+            chain_id: &self.chain_id,
+            tx_hash,
+            height: block.height,
+            time_ms: block.time_ms,
+            suite: self.suite,
+        };
+        let result = module.execute(&mut ctx, &call.method, &call.args);
+        let CallContext {
+            writes,
+            events,
+            sticky,
+            ..
+        } = ctx;
+        Ok((result, (writes, events, sticky)))
     }
 
     /// What happens after a block's last transaction: at the last height of an epoch, a
@@ -433,35 +662,39 @@ impl Executor {
     }
 }
 
-/// Internal error of account loading.
-enum ExecError {
-    State(StateError),
-}
-
-impl From<StateError> for ExecError {
-    fn from(e: StateError) -> Self {
-        Self::State(e)
-    }
-}
-
-/// Check that every key signing `tx` may act for its sender: one of the account's keys, or,
-/// for an account that does not exist yet, the key its address derives from.
-pub fn authorize(account: &Account, tx: &Transaction) -> Result<(), TxError> {
-    let authorized = match tx.signatures.first() {
-        None => false,
-        Some(first) if account.keys.is_empty() => address_of(&first.public_key) == tx.body.sender,
-        Some(_) => tx
-            .signatures
-            .iter()
-            .all(|s| account.keys.contains(&s.public_key)),
+/// Whether `caller` may see the personal data of `subject` (`None`: of an unknown subject,
+/// which only `chain_admin`s and `auditor`s may see).
+fn may_see_personal_data(
+    view: &dyn StateView,
+    caller: Option<&Address>,
+    subject: Option<&Address>,
+) -> Result<bool, StateError> {
+    let Some(caller) = caller else {
+        return Ok(false);
     };
-    if authorized {
-        Ok(())
-    } else {
-        Err(TxError::new(
-            ErrorCode::BadSignature,
-            "signatures: a signing key does not belong to body.sender",
-        ))
+    if subject == Some(caller) {
+        return Ok(true);
+    }
+    let read = |a: &Address| -> Result<Option<Account>, StateError> {
+        match view.get(&account_key(a))? {
+            None => Ok(None),
+            Some(b) => decode::<Account>(&b)
+                .map(Some)
+                .map_err(|e| StateError(format!("corrupt account: {e}"))),
+        }
+    };
+    let Some(me) = read(caller)?.filter(Account::is_active) else {
+        return Ok(false);
+    };
+    if me.has_role(CHAIN_ADMIN) || me.has_role(AUDITOR) {
+        return Ok(true);
+    }
+    if !me.has_role(ORG_ADMIN) {
+        return Ok(false);
+    }
+    match subject {
+        Some(s) => Ok(read(s)?.is_some_and(|acct| acct.org == me.org)),
+        None => Ok(false),
     }
 }
 

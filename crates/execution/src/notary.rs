@@ -2,7 +2,7 @@
 
 use crate::{CallContext, Module};
 use xa_types::{
-    ErrorCode, TxError, decode, encode,
+    ErrorCode, Policy, TxError, decode, encode,
     modules::notary::{ANCHOR, AnchorArgs, MAX_KIND, MAX_TITLE, MODULE, NotaryRecord, record_key},
 };
 
@@ -42,6 +42,12 @@ impl Module for Notary {
 
     fn check(&self, _method: &str, bytes: &[u8]) -> Result<(), TxError> {
         args(bytes).map(|_| ())
+    }
+
+    /// `1 of any role @ any`: anyone with a role may anchor (applications spec §9); a
+    /// registered account holding no role may not.
+    fn default_policy(&self, _method: &str) -> Policy {
+        Policy::any_role()
     }
 
     fn execute(
