@@ -3,7 +3,7 @@
 use super::*;
 use xa_api::auth::signing_message;
 
-async fn request(
+pub(super) async fn request(
     app: &Router,
     method: Method,
     uri: &str,

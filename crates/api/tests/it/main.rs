@@ -20,6 +20,7 @@ use xa_types::{
 };
 
 mod auth;
+mod identity;
 
 const CHAIN_ID: &str = "api-test";
 /// Small enough that an oversize transaction is cheap to build.
