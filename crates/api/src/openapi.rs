@@ -16,6 +16,8 @@ fn ok(schema: Value) -> Value {
 /// The document.
 pub fn document() -> Value {
     let hash = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    let codes: Vec<&str> = xa_types::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let bearer = json!([{}, {"bearer": []}]);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -40,7 +42,8 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
             "/v1/transactions/{hash}": {"get": {
-                "summary": "A transaction's status, block and receipt",
+                "summary": "A transaction's status, block and receipt; a private call's arguments are replaced by their hash unless the bearer may read them",
+                "security": bearer.clone(),
                 "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
@@ -50,10 +53,11 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/state/{module}/{key}": {"get": {
-                "summary": "A state entry (or its absence) at a height, optionally with a Merkle proof against the block's state root",
+                "summary": "A state entry (or its absence) at a height, optionally with a Merkle proof against the block's state root. Private entries (personal data) answer 403 PERMISSION_DENIED, proof included, unless the bearer may read them",
+                "security": bearer.clone(),
                 "parameters": [
-                    {"name": "module", "in": "path", "required": true, "schema": {"enum": ["notary", "accounts"]}},
-                    {"name": "key", "in": "path", "required": true, "schema": hash},
+                    {"name": "module", "in": "path", "required": true, "schema": {"enum": ["notary", "accounts", "identity", "governance", "validators", "raw"]}},
+                    {"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "description": "notary: digest; accounts: address; identity: org:ID, personal:ADDRESS or key:SUITE:HEX; governance: proposal id; validators: set or next; raw: hex of any state key"},
                     {"name": "proof", "in": "query", "schema": {"type": "boolean"}},
                     {"name": "height", "in": "query", "schema": {"type": "integer"}}
                 ],
@@ -65,7 +69,8 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/accounts/{address}": {"get": {
-                "summary": "An account's next nonce and keys",
+                "summary": "An account: organization, roles, status, keys (active and revoked) and nonce; its personal data only when the bearer may read it",
+                "security": bearer.clone(),
                 "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
@@ -85,6 +90,40 @@ pub fn document() -> Value {
                 "security": [{}, {"bearer": []}],
                 "responses": {"200": ok(json!({"type": "object"})), "401": err()}
             }},
+            "/v1/orgs": {"get": {"summary": "Every organization, removed ones included", "responses": {"200": ok(json!({"type": "object"}))}}},
+            "/v1/orgs/{id}": {"get": {
+                "summary": "One organization",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": ok(json!({"type": "object"})), "404": err()}
+            }},
+            "/v1/keys/{public_key}": {"get": {
+                "summary": "The account a key belongs (or belonged) to, and whether the key is active, retired or revoked",
+                "parameters": [{"name": "public_key", "in": "path", "required": true, "schema": {"type": "string"}, "description": "suite:hex"}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/policies": {"get": {"summary": "The policy in force for every call of every module, in text form", "responses": {"200": ok(json!({"type": "object"}))}}},
+            "/v1/policies/{module}/{method}": {"get": {
+                "summary": "The policy in force for one call ('T of ROLES @ ORGS[, distinct orgs]' rules joined by 'or'), and whether it was set on chain or is the module's default",
+                "parameters": [
+                    {"name": "module", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "method", "in": "path", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err()}
+            }},
+            "/v1/proposals": {"get": {
+                "summary": "Governance proposals, newest first",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"enum": ["open", "executed", "expired", "cancelled"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err()}
+            }},
+            "/v1/proposals/{id}": {"get": {
+                "summary": "One proposal with its approvals and the policy it needs",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}}
@@ -93,7 +132,7 @@ pub fn document() -> Value {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from /v1/auth/token; requests without it are anonymous and see public data only"}},
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": ["MALFORMED_REQUEST","BAD_SIGNATURE","WRONG_CHAIN_ID","STALE_NONCE","NONCE_TOO_HIGH","DUPLICATE_TRANSACTION","EXPIRED","UNKNOWN_MODULE","UNKNOWN_METHOD","INVALID_ARGUMENT","TOO_LARGE","MEMPOOL_FULL","ALREADY_EXISTS","NOT_FOUND","PERMISSION_DENIED","WRONG_SUITE","INTERNAL","UNAVAILABLE","TIMEOUT","UNAUTHENTICATED"]},
+                "code": {"type": "string", "enum": codes},
                 "message": {"type": "string"}}}}},
             "Transaction": {"type": "object", "required": ["body", "signatures"], "properties": {
                 "body": {"type": "object", "required": ["chain_id", "sender", "nonce", "expiry_height", "call"], "properties": {

@@ -61,6 +61,36 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order (the OpenAPI document lists them from here).
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::MalformedRequest,
+        Self::BadSignature,
+        Self::WrongChainId,
+        Self::StaleNonce,
+        Self::NonceTooHigh,
+        Self::DuplicateTransaction,
+        Self::Expired,
+        Self::UnknownModule,
+        Self::UnknownMethod,
+        Self::InvalidArgument,
+        Self::TooLarge,
+        Self::MempoolFull,
+        Self::AlreadyExists,
+        Self::NotFound,
+        Self::PermissionDenied,
+        Self::WrongSuite,
+        Self::Internal,
+        Self::Unavailable,
+        Self::Timeout,
+        Self::Unauthenticated,
+        Self::UnknownAccount,
+        Self::AccountFrozen,
+        Self::KeyRevoked,
+        Self::AlreadyApproved,
+        Self::ProposalExpired,
+        Self::ProposalClosed,
+    ];
+
     /// The code's stable string form, e.g. `BAD_SIGNATURE`.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -106,15 +136,7 @@ mod tests {
 
     #[test]
     fn string_form_matches_serde() {
-        for code in [
-            ErrorCode::UnknownAccount,
-            ErrorCode::AccountFrozen,
-            ErrorCode::KeyRevoked,
-            ErrorCode::AlreadyApproved,
-            ErrorCode::ProposalExpired,
-            ErrorCode::ProposalClosed,
-            ErrorCode::PermissionDenied,
-        ] {
+        for &code in ErrorCode::ALL {
             let json = serde_json::to_string(&code).expect("json");
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }
