@@ -32,7 +32,7 @@ impl Signers {
             .map(|(a, acct)| (*a, acct.clone()))
             .collect();
         v.push((self.sender_address, self.sender.clone()));
-        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.sort_by_key(|a| a.0);
         v
     }
 }
