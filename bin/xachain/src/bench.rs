@@ -1,7 +1,9 @@
 //! `xachain bench`: a load generator with a Caliper-style report.
 //!
 //! Transactions are signed before the clock starts (by a pool of fresh accounts, each with its
-//! own nonce sequence), then sent in batches to the given APIs round-robin, at a fixed rate or
+//! own nonce sequence; an organization administrator, by default the devnet operator, first
+//! registers them with the `citizen` role, since only registered accounts with a role may
+//! anchor), then sent in batches to the given APIs round-robin, at a fixed rate or
 //! as fast as accepted. Commit times come from polling committed blocks, so latency is
 //! submit-to-finalized-and-executed, with the poll interval as resolution.
 
@@ -19,6 +21,7 @@ use std::{
 use xa_client::Client;
 use xa_types::{
     Call, Hash, KeyPair, Suite, Transaction, TxBody, address_of,
+    modules::identity,
     modules::notary::{ANCHOR, AnchorArgs, MODULE},
 };
 
@@ -49,6 +52,73 @@ pub struct BenchArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Key file of an `org_admin` who registers the sending accounts (default: the devnet
+    /// operator's).
+    #[arg(long, default_value = "devnet/keys/operator.json")]
+    pub admin_key: std::path::PathBuf,
+    /// Organization the sending accounts are registered into (the admin's organization).
+    #[arg(long, default_value = "committee")]
+    pub org: String,
+}
+
+/// Register `keys` as `citizen`s of `org`, signed by `admin`, waiting until all are committed.
+/// Batches stay within the mempool's nonce window.
+fn register_accounts(
+    client: &Client,
+    chain_id: &str,
+    admin: &KeyPair,
+    org: &str,
+    keys: &[KeyPair],
+) -> Result<()> {
+    let sender = address_of(&admin.public_key());
+    let committed_nonce = |client: &Client| -> Result<u64> {
+        let v = client
+            .get(&format!("/v1/accounts/{sender}"))
+            .context("reading the admin account")?;
+        Ok(v["account"]["next_nonce"].as_u64().unwrap_or(0))
+    };
+    for chunk in keys.chunks(500) {
+        let (_, height) = client.chain_info()?;
+        let first = client.next_nonce(&sender)?;
+        let txs: Vec<Transaction> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                TxBody {
+                    chain_id: chain_id.to_string(),
+                    sender,
+                    nonce: first + i as u64,
+                    expiry_height: height + 1_000,
+                    call: Call::new(
+                        identity::MODULE,
+                        identity::REGISTER_ACCOUNT,
+                        &identity::RegisterAccountArgs {
+                            org: org.to_string(),
+                            name: format!("bench-{}", i),
+                            public_key: k.public_key(),
+                            id_digest: None,
+                            roles: vec![identity::CITIZEN.to_string()],
+                        },
+                    ),
+                }
+                .sign(admin)
+            })
+            .collect();
+        for r in client.submit_batch(&txs)? {
+            if let Some(e) = r.get("error") {
+                bail!("registering bench accounts: {e}");
+            }
+        }
+        let target = first + chunk.len() as u64;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while committed_nonce(client)? < target {
+            if Instant::now() > deadline {
+                bail!("registering bench accounts: not committed within 120 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
 }
 
 struct Sent {
@@ -82,7 +152,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .unwrap_or("ed25519")
         .parse()
         .map_err(|e| anyhow::anyhow!("unknown suite: {e}"))?;
-    let start_height = status["height"].as_u64().unwrap_or(0);
     let total = match (args.rate, args.max) {
         (Some(r), _) => r * args.duration,
         (None, true) => args.presign_rate * args.duration,
@@ -104,6 +173,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .unwrap_or(0);
     let accounts = args.accounts.max(1).min(total);
     let keys: Vec<KeyPair> = (0..accounts).map(|_| KeyPair::generate(suite)).collect();
+    let admin = xa_crypto::read_key_file(&args.admin_key)
+        .with_context(|| format!("reading the admin key {}", args.admin_key.display()))?;
+    eprintln!(
+        "registering {accounts} accounts in '{}' as {}…",
+        args.org,
+        address_of(&admin.public_key())
+    );
+    register_accounts(&clients[0], &chain_id, &admin, &args.org, &keys)?;
+    let start_height = clients[0].chain_info()?.1;
     let per_account = total.div_ceil(accounts);
     let expiry = start_height + 100_000;
     let threads = std::thread::available_parallelism()

@@ -5,7 +5,19 @@ use clap::Args;
 use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::Signer as _;
 use std::path::{Path, PathBuf};
-use xa_types::{ChainParams, Genesis, GenesisAccount, GenesisValidator, KeyPair, Suite};
+use xa_types::{
+    ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, KeyPair, Suite,
+};
+
+/// The devnet's organizations: id, name, founding. The operator belongs to `committee`.
+pub const DEVNET_ORGS: &[(&str, &str, bool)] = &[
+    ("committee", "City management committee", true),
+    ("housing", "Housing bureau", true),
+    ("forestry", "Forestry bureau", true),
+    ("finance", "Finance bureau", true),
+    ("bank-xiongan", "Bank of Xiong'an", false),
+    ("contractor-a", "Contractor A", false),
+];
 
 /// Arguments of `xachain init`.
 #[derive(Args, Clone, Debug)]
@@ -101,8 +113,35 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             p2p_address: format!("{}:{}", args.host, args.p2p_port as usize + i),
         });
     }
+    // The city management committee's operator administers the chain; each other organization
+    // gets one administrator, whose key file is keys/<org>-admin.json.
     let operator = KeyPair::generate(args.suite);
     xa_crypto::write_key_file(&out.join("keys").join("operator.json"), &operator)?;
+    let mut organizations = Vec::new();
+    let mut accounts = vec![GenesisAccount {
+        name: "operator".into(),
+        public_key: operator.public_key(),
+        org: "committee".into(),
+        roles: vec!["chain_admin".into(), "org_admin".into()],
+    }];
+    for (id, name, founding) in DEVNET_ORGS {
+        organizations.push(GenesisOrg {
+            id: id.to_string(),
+            name: name.to_string(),
+            founding: *founding,
+        });
+        if *id == "committee" {
+            continue;
+        }
+        let admin = KeyPair::generate(args.suite);
+        xa_crypto::write_key_file(&out.join("keys").join(format!("{id}-admin.json")), &admin)?;
+        accounts.push(GenesisAccount {
+            name: format!("{id} administrator"),
+            public_key: admin.public_key(),
+            org: id.to_string(),
+            roles: vec!["org_admin".into()],
+        });
+    }
     let genesis_time_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -112,10 +151,8 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         suite: args.suite,
         genesis_time_ms,
         validators,
-        accounts: vec![GenesisAccount {
-            name: "operator".into(),
-            public_key: operator.public_key(),
-        }],
+        organizations,
+        accounts,
         params: ChainParams::default(),
     };
     genesis

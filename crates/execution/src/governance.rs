@@ -158,9 +158,8 @@ fn action_policy(
 }
 
 fn load(ctx: &CallContext<'_>, id: u64) -> Result<Proposal, TxError> {
-    ctx.read::<Proposal>(&proposal_key(id))?.ok_or_else(|| {
-        TxError::new(ErrorCode::NotFound, format!("args.id: no proposal {id}"))
-    })
+    ctx.read::<Proposal>(&proposal_key(id))?
+        .ok_or_else(|| TxError::new(ErrorCode::NotFound, format!("args.id: no proposal {id}")))
 }
 
 fn sender_account(ctx: &CallContext<'_>) -> Result<Account, TxError> {
@@ -327,7 +326,10 @@ fn apply(
                 "validator_added",
                 vec![
                     ("name".into(), validator.name.clone()),
-                    ("consensus_key".into(), hex::encode(&validator.consensus_key)),
+                    (
+                        "consensus_key".into(),
+                        hex::encode(&validator.consensus_key),
+                    ),
                     ("validators".into(), next.validators.len().to_string()),
                 ],
             );
@@ -420,7 +422,11 @@ fn apply(
                     format!("action.module: no module '{}'", call.module),
                 )
             })?;
-            let saved = (ctx.sender, std::mem::take(&mut ctx.authorizers), ctx.proposal);
+            let saved = (
+                ctx.sender,
+                std::mem::take(&mut ctx.authorizers),
+                ctx.proposal,
+            );
             ctx.sender = p.proposer;
             ctx.authorizers = approvers.iter().map(|(a, _)| *a).collect();
             ctx.authorizers.sort();
@@ -464,14 +470,17 @@ impl Module for Governance {
         }
     }
 
-    fn execute(&self, ctx: &mut CallContext<'_>, method: &str, bytes: &[u8]) -> Result<(), TxError> {
+    fn execute(
+        &self,
+        ctx: &mut CallContext<'_>,
+        method: &str,
+        bytes: &[u8],
+    ) -> Result<(), TxError> {
         stateless(method, bytes)?;
         match method {
             PROPOSE => {
                 let a: ProposeArgs = args(method, bytes)?;
-                if a.expires_at_ms <= ctx.time_ms
-                    || a.expires_at_ms - ctx.time_ms > MAX_OPEN_MS
-                {
+                if a.expires_at_ms <= ctx.time_ms || a.expires_at_ms - ctx.time_ms > MAX_OPEN_MS {
                     return Err(invalid(format!(
                         "args.expires_at_ms: must be after the block time {} and at most {MAX_OPEN_MS} ms later",
                         ctx.time_ms

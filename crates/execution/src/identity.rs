@@ -62,9 +62,7 @@ fn stateless(method: &str, bytes: &[u8]) -> Result<(), TxError> {
         FREEZE => {
             let a: FreezeArgs = args(method, bytes)?;
             if a.reason.len() > MAX_REASON {
-                return Err(invalid(format!(
-                    "args.reason: at most {MAX_REASON} bytes"
-                )));
+                return Err(invalid(format!("args.reason: at most {MAX_REASON} bytes")));
             }
             Ok(())
         }
@@ -255,7 +253,12 @@ impl Module for Identity {
         }
     }
 
-    fn execute(&self, ctx: &mut CallContext<'_>, method: &str, bytes: &[u8]) -> Result<(), TxError> {
+    fn execute(
+        &self,
+        ctx: &mut CallContext<'_>,
+        method: &str,
+        bytes: &[u8],
+    ) -> Result<(), TxError> {
         stateless(method, bytes)?;
         match method {
             REGISTER_ACCOUNT => {
@@ -348,13 +351,22 @@ impl Module for Identity {
                     (a.account, a.reason, AccountStatus::Frozen, "account_frozen")
                 } else {
                     let a: UnfreezeArgs = args(method, bytes)?;
-                    (a.account, String::new(), AccountStatus::Active, "account_unfrozen")
+                    (
+                        a.account,
+                        String::new(),
+                        AccountStatus::Active,
+                        "account_unfrozen",
+                    )
                 };
                 let mut account = load_account(ctx, "args.account", &target)?;
                 if account.status == status {
                     return Err(invalid(format!(
                         "args.account: account {target} is already {}",
-                        if status == AccountStatus::Frozen { "frozen" } else { "active" }
+                        if status == AccountStatus::Frozen {
+                            "frozen"
+                        } else {
+                            "active"
+                        }
                     )));
                 }
                 account.status = status;

@@ -47,13 +47,12 @@ pub mod policy;
 pub use policy::{Signers, resolve_signers};
 use std::collections::BTreeMap;
 use xa_types::{
-    Address, Call, ErrorCode, Event, Genesis, Hash, Policy, PublicKey, Receipt, Suite,
-    Transaction, TxError, TxStatus, address_of, decode, encode,
+    Address, Call, ErrorCode, Event, Genesis, Hash, Policy, PublicKey, Receipt, Suite, Transaction,
+    TxError, TxStatus, address_of, decode, encode,
     modules::accounts::{Account, account_key},
     modules::governance::PARAMS_KEY,
     modules::identity::{
-        AUDITOR, CHAIN_ADMIN, ORG_ADMIN, ORG_LIST_KEY, Org, OrgStatus,
-        key_index_key, org_key,
+        AUDITOR, CHAIN_ADMIN, ORG_ADMIN, ORG_LIST_KEY, Org, OrgStatus, key_index_key, org_key,
     },
     modules::validators::{self, ValidatorSet},
 };

@@ -32,7 +32,7 @@ impl Signers {
             .map(|(a, acct)| (*a, acct.clone()))
             .collect();
         v.push((self.sender_address, self.sender.clone()));
-        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.sort_by_key(|a| a.0);
         v
     }
 }
@@ -58,7 +58,10 @@ pub fn read<T: borsh::BorshDeserialize>(
 }
 
 /// The account that `key` belongs (or belonged) to, from the key index.
-pub fn key_owner(view: &dyn StateView, key: &xa_types::PublicKey) -> Result<Option<Address>, TxError> {
+pub fn key_owner(
+    view: &dyn StateView,
+    key: &xa_types::PublicKey,
+) -> Result<Option<Address>, TxError> {
     match view.get(&key_index_key(key)).map_err(internal)? {
         None => Ok(None),
         Some(b) => {
@@ -135,7 +138,9 @@ pub fn resolve_signers(view: &dyn StateView, tx: &Transaction) -> Result<Signers
         if !acct.keys.contains(pk) {
             return Err(TxError::new(
                 ErrorCode::KeyRevoked,
-                format!("signatures[{i}].public_key: key was retired or revoked by account {owner}"),
+                format!(
+                    "signatures[{i}].public_key: key was retired or revoked by account {owner}"
+                ),
             ));
         }
         cosigners.insert(owner, acct);

@@ -3,6 +3,11 @@
 //! # Rules
 //! - A transaction enters only after the stateless checks ([`xa_execution::Executor::check_stateless`])
 //!   and signature verification (batched, [`xa_crypto::verify_batch`]).
+//! - Its sender must be a registered, active account and every signing key an active key of the
+//!   sender or of a co-signing account ([`xa_execution::resolve_signers`], the same check and
+//!   codes as execution: `UNKNOWN_ACCOUNT`, `ACCOUNT_FROZEN`, `KEY_REVOKED`, `BAD_SIGNATURE`),
+//!   so that nobody takes pool space, or squats another account's nonces, without a valid
+//!   identity.
 //! - Its nonce must not be below the sender's next committed nonce (`STALE_NONCE`) nor more than
 //!   [`Config::max_nonce_ahead`] above it (`NONCE_TOO_HIGH`); the same hash twice is
 //!   `DUPLICATE_TRANSACTION`.
@@ -15,8 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use xa_execution::{Executor, authorize, check_expiry, check_nonce};
-use xa_types::modules::accounts::Account;
+use xa_execution::{Executor, StateView, check_expiry, check_nonce, resolve_signers};
 use xa_types::{Address, ErrorCode, Hash, Suite, Transaction, TxError};
 
 /// Mempool limits.
@@ -124,15 +128,15 @@ impl Mempool {
             .is_some_and(|(_, e)| *e.tx == *tx)
     }
 
-    /// Check and admit a batch of transactions. `account` returns the sender's committed
-    /// account (default if none); `next_height` is the height of the next block. Returns one
-    /// result per input, in order.
+    /// Check and admit a batch of transactions. `committed` is the committed state (senders,
+    /// keys, nonces are checked against it); `next_height` is the height of the next block.
+    /// Returns one result per input, in order.
     pub fn submit(
         &self,
         executor: &Executor,
         txs: Vec<Transaction>,
         next_height: u64,
-        account: impl Fn(&Address) -> Account,
+        committed: &dyn StateView,
     ) -> Vec<Result<Hash, TxError>> {
         // Stateless checks first, then one batched signature verification for the survivors.
         let mut results: Vec<Result<Hash, TxError>> = Vec::with_capacity(txs.len());
@@ -178,7 +182,7 @@ impl Mempool {
                 ));
                 continue;
             }
-            if let Err(e) = self.admit(&mut inner, hash, tx, &account) {
+            if let Err(e) = self.admit(&mut inner, hash, tx, committed) {
                 results[i] = Err(e);
             }
         }
@@ -190,7 +194,7 @@ impl Mempool {
         inner: &mut Inner,
         hash: Hash,
         tx: Transaction,
-        account: &impl Fn(&Address) -> Account,
+        committed: &dyn StateView,
     ) -> Result<(), TxError> {
         if inner.hashes.contains(&hash) {
             return Err(TxError::new(
@@ -200,10 +204,9 @@ impl Mempool {
         }
         let sender = tx.body.sender;
         let nonce = tx.body.nonce;
-        let acct = account(&sender);
-        // Only keys of the sender may queue its nonces (else anyone could squat them).
-        authorize(&acct, &tx)?;
-        let next = acct.next_nonce;
+        // Only registered, active keys of the sender may queue its nonces (else anyone could
+        // squat them).
+        let next = resolve_signers(committed, &tx)?.sender.next_nonce;
         if nonce < next {
             check_nonce(next, nonce)?;
         }

@@ -1,24 +1,51 @@
 use super::*;
-use xa_types::modules::accounts::Account;
+use std::collections::BTreeMap;
+use xa_types::modules::accounts::{Account, AccountStatus, account_key};
 use xa_types::{
-    Call, ChainParams, Genesis, GenesisAccount, KeyPair, TxBody, address_of,
-    modules::notary::AnchorArgs,
+    Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, KeyPair, TxBody, address_of, decode,
+    encode, modules::notary::AnchorArgs,
 };
 
-fn setup() -> (Executor, KeyPair) {
+type State = BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// An executor and committed state with two registered citizens (seeds 3 and 4).
+fn setup() -> (Executor, KeyPair, State) {
     let key = KeyPair::from_seed(Suite::Ed25519, &[3; 32]).expect("key");
+    let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
     let g = Genesis {
         chain_id: "t".into(),
         suite: Suite::Ed25519,
         genesis_time_ms: 0,
         validators: vec![],
-        accounts: vec![GenesisAccount {
-            name: "op".into(),
-            public_key: key.public_key(),
+        organizations: vec![GenesisOrg {
+            id: "city".into(),
+            name: "City".into(),
+            founding: true,
         }],
+        accounts: [("op", &key), ("other", &other)]
+            .into_iter()
+            .map(|(name, k)| GenesisAccount {
+                name: name.into(),
+                public_key: k.public_key(),
+                org: "city".into(),
+                roles: vec!["citizen".into()],
+            })
+            .collect(),
         params: ChainParams::default(),
     };
-    (Executor::new(&g), key)
+    let state = xa_execution::Executor::genesis_writes(&g)
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    (Executor::new(&g), key, state)
+}
+
+/// Change the committed account of `key` in `state`.
+fn edit(state: &mut State, key: &KeyPair, f: impl FnOnce(&mut Account)) {
+    let k = account_key(&address_of(&key.public_key()));
+    let mut a: Account = decode(&state[&k]).expect("account");
+    f(&mut a);
+    state.insert(k, encode(&a));
 }
 
 fn tx(key: &KeyPair, nonce: u64) -> Transaction {
@@ -47,7 +74,7 @@ fn codes(r: &[Result<Hash, TxError>]) -> Vec<Option<ErrorCode>> {
 
 #[test]
 fn admits_valid_and_rejects_duplicates_bad_signatures_and_stale_nonces() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
     let mut forged = tx(&key, 2);
     forged.signatures[0].signature.0[0] ^= 1;
@@ -55,7 +82,7 @@ fn admits_valid_and_rejects_duplicates_bad_signatures_and_stale_nonces() {
         &ex,
         vec![tx(&key, 0), tx(&key, 0), forged, tx(&key, 1)],
         0,
-        |_| Account::default(),
+        &st,
     );
     assert_eq!(
         codes(&r),
@@ -68,17 +95,15 @@ fn admits_valid_and_rejects_duplicates_bad_signatures_and_stale_nonces() {
     );
     assert_eq!(pool.len(), 2);
     // A sender whose committed nonce is 5 cannot queue nonce 3.
-    let r = pool.submit(&ex, vec![tx(&key, 3)], 0, |_| Account {
-        next_nonce: 5,
-        keys: vec![],
-        name: String::new(),
-    });
+    let mut st = st;
+    edit(&mut st, &key, |a| a.next_nonce = 5);
+    let r = pool.submit(&ex, vec![tx(&key, 3)], 0, &st);
     assert_eq!(codes(&r), vec![Some(ErrorCode::StaleNonce)]);
 }
 
 #[test]
 fn nonce_window_and_capacity_give_back_pressure() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let pool = Mempool::new(
         Config {
             max_txs: 2,
@@ -87,26 +112,19 @@ fn nonce_window_and_capacity_give_back_pressure() {
         },
         Suite::Ed25519,
     );
-    let r = pool.submit(&ex, vec![tx(&key, 11)], 0, |_| Account::default());
+    let r = pool.submit(&ex, vec![tx(&key, 11)], 0, &st);
     assert_eq!(codes(&r), vec![Some(ErrorCode::NonceTooHigh)]);
-    let r = pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], 0, |_| {
-        Account::default()
-    });
+    let r = pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], 0, &st);
     assert_eq!(codes(&r), vec![None, None, Some(ErrorCode::MempoolFull)]);
 }
 
 #[test]
 fn select_orders_nonces_and_skips_excluded() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
     // Arrives out of order: 1 before 0.
-    pool.submit(
-        &ex,
-        vec![tx(&key, 1), tx(&other, 0), tx(&key, 0)],
-        0,
-        |_| Account::default(),
-    );
+    pool.submit(&ex, vec![tx(&key, 1), tx(&other, 0), tx(&key, 0)], 0, &st);
     let picked: Vec<(Address, u64)> = pool
         .select(10, &HashSet::new())
         .iter()
@@ -122,11 +140,9 @@ fn select_orders_nonces_and_skips_excluded() {
 
 #[test]
 fn prune_and_remove_free_space() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
-    pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], 0, |_| {
-        Account::default()
-    });
+    pool.submit(&ex, vec![tx(&key, 0), tx(&key, 1), tx(&key, 2)], 0, &st);
     let sender = address_of(&key.public_key());
     pool.prune_sender(&sender, 2);
     assert_eq!(pool.len(), 1);
@@ -137,15 +153,13 @@ fn prune_and_remove_free_space() {
 
 #[test]
 fn wrong_chain_and_unknown_module_are_refused() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
     let mut b = tx(&key, 0).body;
     b.chain_id = "other".into();
     let mut c = tx(&key, 0).body;
     c.call.module = "nope".into();
-    let r = pool.submit(&ex, vec![b.sign(&key), c.sign(&key)], 0, |_| {
-        Account::default()
-    });
+    let r = pool.submit(&ex, vec![b.sign(&key), c.sign(&key)], 0, &st);
     assert_eq!(
         codes(&r),
         vec![
@@ -157,31 +171,47 @@ fn wrong_chain_and_unknown_module_are_refused() {
 
 #[test]
 fn only_the_senders_keys_may_queue_its_nonces() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let squatter = KeyPair::from_seed(Suite::Ed25519, &[9; 32]).expect("key");
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
     // A valid signature by a key that is not the sender's: refused, nonce stays free.
     let forged = tx(&key, 0).body.sign(&squatter);
-    let r = pool.submit(&ex, vec![forged], 0, |_| Account::default());
+    let r = pool.submit(&ex, vec![forged], 0, &st);
     assert_eq!(codes(&r), vec![Some(ErrorCode::BadSignature)]);
-    // An existing account: only its registered keys.
-    let registered = Account {
-        next_nonce: 0,
-        keys: vec![key.public_key()],
-        name: String::new(),
-    };
-    let forged = tx(&key, 0).body.sign(&squatter);
-    let r = pool.submit(&ex, vec![forged, tx(&key, 0)], 0, |_| registered.clone());
+    // Another registered account's key is not the sender's either.
+    let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
+    let forged = tx(&key, 0).body.sign(&other);
+    let r = pool.submit(&ex, vec![forged, tx(&key, 0)], 0, &st);
     assert_eq!(codes(&r), vec![Some(ErrorCode::BadSignature), None]);
 }
 
 #[test]
+fn unknown_frozen_and_revoked_senders_take_no_space() {
+    let (ex, key, mut st) = setup();
+    let pool = Mempool::new(Config::default(), Suite::Ed25519);
+    let stranger = KeyPair::from_seed(Suite::Ed25519, &[9; 32]).expect("key");
+    let r = pool.submit(&ex, vec![tx(&stranger, 0)], 0, &st);
+    assert_eq!(codes(&r), vec![Some(ErrorCode::UnknownAccount)]);
+    edit(&mut st, &key, |a| a.status = AccountStatus::Frozen);
+    let r = pool.submit(&ex, vec![tx(&key, 0)], 0, &st);
+    assert_eq!(codes(&r), vec![Some(ErrorCode::AccountFrozen)]);
+    let new = KeyPair::from_seed(Suite::Ed25519, &[5; 32]).expect("key");
+    edit(&mut st, &key, |a| {
+        a.status = AccountStatus::Active;
+        a.revoked_keys = std::mem::replace(&mut a.keys, vec![new.public_key()]);
+    });
+    let r = pool.submit(&ex, vec![tx(&key, 0)], 0, &st);
+    assert_eq!(codes(&r), vec![Some(ErrorCode::KeyRevoked)]);
+    assert!(pool.is_empty());
+}
+
+#[test]
 fn expired_transactions_are_refused_on_arrival() {
-    let (ex, key) = setup();
+    let (ex, key, st) = setup();
     let pool = Mempool::new(Config::default(), Suite::Ed25519);
     // tx() expires at height 100.
-    let r = pool.submit(&ex, vec![tx(&key, 0)], 101, |_| Account::default());
+    let r = pool.submit(&ex, vec![tx(&key, 0)], 101, &st);
     assert_eq!(codes(&r), vec![Some(ErrorCode::Expired)]);
-    let r = pool.submit(&ex, vec![tx(&key, 0)], 100, |_| Account::default());
+    let r = pool.submit(&ex, vec![tx(&key, 0)], 100, &st);
     assert_eq!(codes(&r), vec![None]);
 }

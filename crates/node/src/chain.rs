@@ -214,6 +214,15 @@ impl Chain {
             .unwrap_or_default()
     }
 
+    /// A view of the committed state (what the mempool checks senders, keys and nonces
+    /// against).
+    pub fn committed_view(&self) -> impl StateView + '_ {
+        View {
+            store: &self.store,
+            layers: &[],
+        }
+    }
+
     /// The committed next nonce of `sender`.
     pub fn next_nonce(&self, sender: &Hash) -> u64 {
         self.account(sender).next_nonce
@@ -242,9 +251,12 @@ impl Chain {
         }
         let gossip = lock(&self.gossip).clone();
         let copies = gossip.as_ref().map(|_| txs.clone());
-        let results = self
-            .mempool
-            .submit(&self.executor, txs, self.tip().0 + 1, |s| self.account(s));
+        let results = self.mempool.submit(
+            &self.executor,
+            txs,
+            self.tip().0 + 1,
+            &self.committed_view(),
+        );
         if let (Some(gossip), Some(copies)) = (gossip, copies) {
             let admitted: Vec<Transaction> = copies
                 .into_iter()
@@ -264,7 +276,12 @@ impl Chain {
         match decode::<Vec<Transaction>>(bytes) {
             Ok(txs) if txs.len() <= MAX_GOSSIP_BATCH => self
                 .mempool
-                .submit(&self.executor, txs, self.tip().0 + 1, |s| self.account(s))
+                .submit(
+                    &self.executor,
+                    txs,
+                    self.tip().0 + 1,
+                    &self.committed_view(),
+                )
                 .iter()
                 .filter(|r| r.is_ok())
                 .count(),

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use xa_node::{Chain, block::ChainBlock, chain::hash_algo};
 use xa_storage::{StateProof, Store, verify_proof};
 use xa_types::{
-    Call, ChainParams, Genesis, GenesisAccount, GenesisValidator, Hash, KeyPair, Suite,
+    Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, Hash, KeyPair, Suite,
     Transaction, TxBody, address_of,
     modules::notary::{AnchorArgs, record_key},
 };
@@ -44,9 +44,16 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
             consensus_key: vec![7; 32],
             p2p_address: "127.0.0.1:1".into(),
         }],
+        organizations: vec![GenesisOrg {
+            id: "committee".into(),
+            name: "City management committee".into(),
+            founding: true,
+        }],
         accounts: vec![GenesisAccount {
             name: "operator".into(),
             public_key: key.public_key(),
+            org: "committee".into(),
+            roles: vec!["chain_admin".into(), "org_admin".into()],
         }],
         params: ChainParams {
             max_tx_bytes: MAX_TX_BYTES,

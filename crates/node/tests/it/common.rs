@@ -20,7 +20,7 @@ use xa_node::{
     engine::{self, Channels, EngineConfig, channel},
 };
 use xa_types::{
-    Call, ChainParams, Genesis, GenesisAccount, GenesisValidator, Hash, KeyPair, Suite,
+    Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, Hash, KeyPair, Suite,
     Transaction, TxBody, address_of, modules::notary::AnchorArgs,
 };
 
@@ -56,7 +56,7 @@ pub fn operator() -> KeyPair {
     KeyPair::from_seed(Suite::Ed25519, &[7; 32]).expect("operator key")
 }
 
-/// A second sender, created implicitly by its first transaction.
+/// A second sender (a genesis account with the `citizen` role).
 pub fn clerk() -> KeyPair {
     KeyPair::from_seed(Suite::Ed25519, &[8; 32]).expect("clerk key")
 }
@@ -130,10 +130,25 @@ impl Net {
                     p2p_address: format!("127.0.0.1:{}", 30_000 + i),
                 })
                 .collect(),
-            accounts: vec![GenesisAccount {
-                name: "operator".into(),
-                public_key: operator().public_key(),
+            organizations: vec![GenesisOrg {
+                id: "committee".into(),
+                name: "City management committee".into(),
+                founding: true,
             }],
+            accounts: vec![
+                GenesisAccount {
+                    name: "operator".into(),
+                    public_key: operator().public_key(),
+                    org: "committee".into(),
+                    roles: vec!["chain_admin".into(), "org_admin".into()],
+                },
+                GenesisAccount {
+                    name: "clerk".into(),
+                    public_key: clerk().public_key(),
+                    org: "committee".into(),
+                    roles: vec!["citizen".into()],
+                },
+            ],
             params: ChainParams {
                 max_block_txs: 64,
                 max_tx_bytes: 4096,
