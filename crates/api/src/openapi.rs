@@ -16,7 +16,10 @@ fn ok(schema: Value) -> Value {
 /// The document.
 pub fn document() -> Value {
     let hash = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
-    let codes: Vec<&str> = xa_types::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let codes: Vec<&str> = xa_types::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
     let bearer = json!([{}, {"bearer": []}]);
     json!({
         "openapi": "3.1.0",

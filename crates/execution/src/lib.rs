@@ -307,6 +307,11 @@ impl Executor {
         &self.chain_id
     }
 
+    /// The names of the registered modules, in order.
+    pub fn module_names(&self) -> Vec<&'static str> {
+        self.modules.keys().copied().collect()
+    }
+
     /// The registered module `name`.
     pub fn module(&self, name: &str) -> Option<&dyn Module> {
         self.modules.get(name).map(|m| m.as_ref())

@@ -98,14 +98,28 @@ async fn submit_and_commit(g: &Gov, tx: &Transaction) -> Value {
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     commit_next(&g.chain).await;
     let hash = tx.hash(Suite::Ed25519);
-    let (status, v) = request(&g.app, Method::GET, &format!("/v1/transactions/{hash}"), None, None).await;
+    let (status, v) = request(
+        &g.app,
+        Method::GET,
+        &format!("/v1/transactions/{hash}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v
 }
 
 async fn login(g: &Gov, key: &KeyPair) -> String {
     let me = address_of(&key.public_key());
-    let (_, v) = request(&g.app, Method::POST, "/v1/auth/challenge", None, Some(json!({"address": me}))).await;
+    let (_, v) = request(
+        &g.app,
+        Method::POST,
+        "/v1/auth/challenge",
+        None,
+        Some(json!({"address": me})),
+    )
+    .await;
     let c: [u8; 32] = hex::decode(v["challenge"].as_str().expect("challenge"))
         .expect("hex")
         .try_into()
@@ -154,13 +168,19 @@ async fn personal_data_reaches_only_authorized_callers_through_every_path() {
         });
     }
     let anonymous_tx = submit_and_commit(&g, &tx).await;
-    assert_eq!(anonymous_tx["receipt"]["status"], "success", "{anonymous_tx}");
+    assert_eq!(
+        anonymous_tx["receipt"]["status"], "success",
+        "{anonymous_tx}"
+    );
     let digest_hex = id_digest.to_string();
     let resident_addr = address_of(&resident.public_key());
 
     // Anonymous: the transaction's arguments are redacted, the state read and its proof refused,
     // the account shows no personal data, and no event carries the digest.
-    assert!(!anonymous_tx.to_string().contains(&digest_hex), "{anonymous_tx}");
+    assert!(
+        !anonymous_tx.to_string().contains(&digest_hex),
+        "{anonymous_tx}"
+    );
     assert!(anonymous_tx["transaction"]["body"]["call"]["args_redacted"].is_object());
     let personal = format!("/v1/state/identity/personal:{resident_addr}");
     for uri in [personal.clone(), format!("{personal}?proof=true")] {
@@ -169,12 +189,25 @@ async fn personal_data_reaches_only_authorized_callers_through_every_path() {
         assert_eq!(v["error"]["code"], "PERMISSION_DENIED");
         assert!(!v.to_string().contains(&digest_hex));
     }
-    let raw = format!("/v1/state/raw/{}", hex::encode(identity::personal_key(&resident_addr)));
+    let raw = format!(
+        "/v1/state/raw/{}",
+        hex::encode(identity::personal_key(&resident_addr))
+    );
     let (status, _) = request(&g.app, Method::GET, &raw, None, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the raw path is guarded too");
-    let (_, v) = request(&g.app, Method::GET, &format!("/v1/accounts/{resident_addr}"), None, None).await;
+    let (_, v) = request(
+        &g.app,
+        Method::GET,
+        &format!("/v1/accounts/{resident_addr}"),
+        None,
+        None,
+    )
+    .await;
     assert!(v.get("personal").is_none(), "{v}");
-    assert!(!seen_events.lock().expect("lock").contains(&digest_hex), "events leak the digest");
+    assert!(
+        !seen_events.lock().expect("lock").contains(&digest_hex),
+        "events leak the digest"
+    );
 
     // Another citizen of the same bureau may not read it either.
     let citizen = login(&g, &g.citizen).await;
@@ -184,14 +217,35 @@ async fn personal_data_reaches_only_authorized_callers_through_every_path() {
     // The resident, the bureau's admin and the chain admin may.
     for key in [&resident, &g.housing_admin, &g.operator] {
         let token = login(&g, key).await;
-        let (status, v) = request(&g.app, Method::GET, &format!("{personal}?proof=true"), Some(&token), None).await;
+        let (status, v) = request(
+            &g.app,
+            Method::GET,
+            &format!("{personal}?proof=true"),
+            Some(&token),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{v}");
         assert_eq!(v["value"]["id_digest"], json!(digest_hex));
         assert!(v["proof"].is_object());
         let hash = tx.hash(Suite::Ed25519);
-        let (_, v) = request(&g.app, Method::GET, &format!("/v1/transactions/{hash}"), Some(&token), None).await;
+        let (_, v) = request(
+            &g.app,
+            Method::GET,
+            &format!("/v1/transactions/{hash}"),
+            Some(&token),
+            None,
+        )
+        .await;
         assert!(v["transaction"]["body"]["call"]["args"].is_string(), "{v}");
-        let (_, v) = request(&g.app, Method::GET, &format!("/v1/accounts/{resident_addr}"), Some(&token), None).await;
+        let (_, v) = request(
+            &g.app,
+            Method::GET,
+            &format!("/v1/accounts/{resident_addr}"),
+            Some(&token),
+            None,
+        )
+        .await;
         assert_eq!(v["personal"]["id_digest"], json!(digest_hex));
     }
 }
@@ -212,7 +266,14 @@ async fn organizations_policies_proposals_keys_and_validators_are_readable() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Policies: the module default, in text a department administrator can read.
-    let (status, v) = request(&g.app, Method::GET, "/v1/policies/notary/anchor", None, None).await;
+    let (status, v) = request(
+        &g.app,
+        Method::GET,
+        "/v1/policies/notary/anchor",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["source"], "default");
     let text = v["text"].as_str().expect("text").to_string();
@@ -248,10 +309,27 @@ async fn organizations_policies_proposals_keys_and_validators_are_readable() {
     let list = v["proposals"].as_array().expect("list");
     assert_eq!(list.len(), 1, "{v}");
     let id = list[0]["id"].as_u64().expect("id");
-    let (status, v) = request(&g.app, Method::GET, &format!("/v1/proposals/{id}"), None, None).await;
+    let (status, v) = request(
+        &g.app,
+        Method::GET,
+        &format!("/v1/proposals/{id}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(v["policy"].as_str().expect("needs").contains("founding"), "{v}");
-    let (status, _) = request(&g.app, Method::GET, "/v1/proposals?status=bogus", None, None).await;
+    assert!(
+        v["policy"].as_str().expect("needs").contains("founding"),
+        "{v}"
+    );
+    let (status, _) = request(
+        &g.app,
+        Method::GET,
+        "/v1/proposals?status=bogus",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Keys resolve to their account.
