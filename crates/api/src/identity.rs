@@ -15,7 +15,7 @@ use xa_types::{
     ErrorCode, PublicKey, decode,
     modules::{
         accounts::{Account, account_key},
-        governance::{NEXT_ID_KEY, Proposal, ProposalStatus, proposal_key},
+        governance::{self, NEXT_ID_KEY, Proposal, ProposalStatus, proposal_key},
         identity::{ORG_LIST_KEY, Org, PersonalData, key_index_key, org_key, personal_key},
         validators::{NEXT_KEY, SET_KEY, ValidatorSet, epoch_of},
     },
@@ -148,7 +148,10 @@ fn policy_json(s: &ApiState, module: &str, method: &str) -> Result<Value, ApiErr
             format!("module: no module '{module}'"),
         )
     })?;
-    if !m.methods().contains(&method) {
+    // Governance actions (add_validator, set_policy, ...) have policies of their own: the
+    // approvals a proposal of that kind needs before it executes.
+    let is_action = module == governance::MODULE && governance::ACTION_KINDS.contains(&method);
+    if !is_action && !m.methods().contains(&method) {
         return Err(ApiError::bad(
             ErrorCode::UnknownMethod,
             format!("method: module '{module}' has no method '{method}'"),
@@ -168,6 +171,7 @@ fn policy_json(s: &ApiState, module: &str, method: &str) -> Result<Value, ApiErr
         "policy": policy,
         "text": policy.to_string(),
         "source": if on_chain { "chain" } else { "default" },
+        "applies_to": if is_action { "proposal approvals" } else { "transaction signers" },
     }))
 }
 
@@ -180,6 +184,9 @@ pub(crate) async fn policies(State(s): State<ApiState>) -> ApiResult<Value> {
                 out.push(policy_json(&s, name, method)?);
             }
         }
+    }
+    for kind in governance::ACTION_KINDS {
+        out.push(policy_json(&s, governance::MODULE, kind)?);
     }
     Ok(Json(json!({ "policies": out })))
 }
