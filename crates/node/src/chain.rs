@@ -472,10 +472,8 @@ impl Chain {
         if h.height != ph.height + 1 || h.parent != parent.hash() {
             return reject("does not extend its parent".into());
         }
-        let epoch = xa_types::modules::validators::epoch_of(
-            h.height,
-            self.genesis.params.epoch_length,
-        );
+        let epoch =
+            xa_types::modules::validators::epoch_of(h.height, self.genesis.params.epoch_length);
         if h.epoch != epoch {
             return reject(format!(
                 "epoch {} is not the epoch {epoch} of height {}",

@@ -187,7 +187,11 @@ pub fn peers_at(chain: &Chain, height: u64) -> Result<Vec<(PublicKey, String)>, 
     let l = chain.genesis.params.epoch_length;
     let epoch = epoch_of(height.saturating_add(1), l);
     let mut all: Vec<ValidatorInfo> = read_set(chain, height)?;
-    if let Some(bytes) = chain.store.get(NEXT_KEY, height).map_err(|e| e.to_string())? {
+    if let Some(bytes) = chain
+        .store
+        .get(NEXT_KEY, height)
+        .map_err(|e| e.to_string())?
+    {
         let next: ValidatorSet =
             decode(&bytes).map_err(|e| format!("corrupt validators/next: {e}"))?;
         all.extend(next.validators);
@@ -275,8 +279,9 @@ where
         R: Receiver<PublicKey = PublicKey>,
     {
         let ((vs, vr), (cs, cr), (rs, rr)) = channels;
-        let (vote_mux, votes, vote_backup) =
-            Muxer::builder(context.child("vote_mux"), vs, vr).with_backup().build();
+        let (vote_mux, votes, vote_backup) = Muxer::builder(context.child("vote_mux"), vs, vr)
+            .with_backup()
+            .build();
         vote_mux.start();
         let (cert_mux, certificates, cert_backup) =
             Muxer::builder(context.child("certificate_mux"), cs, cr)
@@ -292,7 +297,10 @@ where
             let tx = tx.clone();
             context.child(name).spawn(move |_| async move {
                 while let Some((epoch, (from, _))) = backup.recv().await {
-                    if tx.unbounded_send(Event::Unregistered { epoch, from }).is_err() {
+                    if tx
+                        .unbounded_send(Event::Unregistered { epoch, from })
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -316,9 +324,7 @@ where
             tracked: None,
             hinted: BTreeSet::new(),
         };
-        context
-            .child("epochs")
-            .spawn(move |_| orchestrator.run(rx))
+        context.child("epochs").spawn(move |_| orchestrator.run(rx))
     }
 
     async fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
@@ -368,11 +374,10 @@ where
             return None;
         }
         let ns = &self.params.namespace;
-        let (scheme, signing) =
-            match Scheme::signer(ns, keys.clone(), self.params.signer.clone()) {
-                Some(s) => (s, true),
-                None => (Scheme::verifier(ns, keys), false),
-            };
+        let (scheme, signing) = match Scheme::signer(ns, keys.clone(), self.params.signer.clone()) {
+            Some(s) => (s, true),
+            None => (Scheme::verifier(ns, keys), false),
+        };
         self.schemes.register(epoch, scheme.clone(), signing);
         Some((scheme, signing))
     }
@@ -401,7 +406,12 @@ where
         else {
             return;
         };
-        tracing::debug!(epoch, ours = active.epoch, boundary, "peer is ahead: fetching our epoch's boundary");
+        tracing::debug!(
+            epoch,
+            ours = active.epoch,
+            boundary,
+            "peer is ahead: fetching our epoch's boundary"
+        );
         self.marshal
             .hint_finalized(Height::new(boundary), NonEmptyVec::new(from));
     }
@@ -430,7 +440,11 @@ where
             voting: signing,
         });
         if signing {
-            tracing::info!(epoch, validators = set.len(), "entering epoch as a validator");
+            tracing::info!(
+                epoch,
+                validators = set.len(),
+                "entering epoch as a validator"
+            );
         } else if was_voting {
             tracing::warn!(
                 epoch,
@@ -453,7 +467,11 @@ where
             .register(sub)
             .await
             .map_err(|e| e.to_string())?;
-        let resolver = self.resolver.register(sub).await.map_err(|e| e.to_string())?;
+        let resolver = self
+            .resolver
+            .register(sub)
+            .await
+            .map_err(|e| e.to_string())?;
         let prefix = &self.params.partition_prefix;
         // Epoch 0 keeps the partition name nodes used before epochs existed.
         let partition = match epoch {

@@ -76,7 +76,12 @@ impl Module for TestGovernance {
             .map_err(|e| TxError::new(ErrorCode::InvalidArgument, format!("args: {e}")))
     }
 
-    fn execute(&self, ctx: &mut CallContext<'_>, _method: &str, args: &[u8]) -> Result<(), TxError> {
+    fn execute(
+        &self,
+        ctx: &mut CallContext<'_>,
+        _method: &str,
+        args: &[u8],
+    ) -> Result<(), TxError> {
         let validators: Vec<GenesisValidator> = decode(args)
             .map_err(|e| TxError::new(ErrorCode::InvalidArgument, format!("args: {e}")))?;
         ctx.put(

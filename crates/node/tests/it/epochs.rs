@@ -122,7 +122,9 @@ fn validator_joins_and_leaves_at_epoch_boundaries() {
         );
         let key4 = net.keys[4].public_key();
         for i in all {
-            let parts = net.participants(i, joined).expect("scheme of the new epoch");
+            let parts = net
+                .participants(i, joined)
+                .expect("scheme of the new epoch");
             assert_eq!(parts.len(), 5, "node {i}: epoch {joined} has {parts:?}");
             assert!(parts.contains(&key4));
         }
@@ -160,9 +162,18 @@ fn validator_joins_and_leaves_at_epoch_boundaries() {
         let key0 = net.keys[0].public_key();
         for i in remaining {
             let status = net.chain(i).consensus_status();
-            assert!(status.voting, "node {i} does not vote in epoch {}", status.epoch);
+            assert!(
+                status.voting,
+                "node {i} does not vote in epoch {}",
+                status.epoch
+            );
             let parts = net.participants(i, status.epoch).expect("current scheme");
-            assert_eq!(parts.len(), 4, "node {i}: epoch {} has {parts:?}", status.epoch);
+            assert_eq!(
+                parts.len(),
+                4,
+                "node {i}: epoch {} has {parts:?}",
+                status.epoch
+            );
             assert!(
                 !parts.contains(&key0),
                 "node {i}: the removed validator is still in epoch {}'s scheme",
@@ -173,8 +184,12 @@ fn validator_joins_and_leaves_at_epoch_boundaries() {
         // finalization goes on, across more boundaries, and with one of the four down it would
         // halt if the removed key still counted towards a quorum of five.
         let before = net.min_tip(&remaining);
-        net.wait_for_height(&remaining, before + 2 * EPOCH_LENGTH, Duration::from_secs(180))
-            .await;
+        net.wait_for_height(
+            &remaining,
+            before + 2 * EPOCH_LENGTH,
+            Duration::from_secs(180),
+        )
+        .await;
         if net.chain(0).consensus_status().epoch >= removed {
             assert!(!net.chain(0).consensus_status().voting);
         }
@@ -189,7 +204,10 @@ fn validator_joins_and_leaves_at_epoch_boundaries() {
         }
         // The load went through: the operator's transactions were committed.
         let op = xa_types::address_of(&operator().public_key());
-        assert!(net.chain(1).next_nonce(&op) > 20, "too few transactions committed");
+        assert!(
+            net.chain(1).next_nonce(&op) > 20,
+            "too few transactions committed"
+        );
     });
 }
 
@@ -233,7 +251,10 @@ fn validator_restarts_across_an_epoch_boundary() {
             proposed_since(&net, 0, 3, from)
         })
         .await;
-        assert!(proposed, "the restarted validator never had a proposal finalized");
+        assert!(
+            proposed,
+            "the restarted validator never had a proposal finalized"
+        );
         stop.store(true, Ordering::Relaxed);
         net.assert_agree(&all);
         for i in all {
