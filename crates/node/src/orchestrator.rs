@@ -86,8 +86,11 @@ pub struct ConsensusStatus {
 /// committed state. Old epochs are kept, so certificates of old blocks still verify.
 #[derive(Clone, Default)]
 pub struct EpochSchemes {
-    inner: Arc<Mutex<BTreeMap<u64, (Arc<Scheme>, bool)>>>,
+    inner: Arc<Mutex<BTreeMap<u64, EpochScheme>>>,
 }
+
+/// One epoch's scheme and whether this node signs with it.
+type EpochScheme = (Arc<Scheme>, bool);
 
 impl EpochSchemes {
     /// Register the scheme of `epoch` (`signing` if this node's key is in it).
