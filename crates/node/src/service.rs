@@ -17,7 +17,9 @@ use commonware_stream::{
     sake::{self, Sake},
 };
 use commonware_utils::{NZU32, NZUsize, ordered::Map};
-use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    future::Future, net::SocketAddr, num::NonZeroUsize, pin::Pin, sync::Arc, time::Duration,
+};
 use xa_types::Genesis;
 
 /// Why a validator could not start.
@@ -37,8 +39,12 @@ pub enum ServiceError {
     Chain(#[from] crate::chain::ChainError),
 }
 
-/// Largest peer set the p2p layer accepts (validators of the current, previous and next epoch).
-pub const MAX_PEERS_PER_SET: usize = 256;
+/// Largest peer set the p2p layer accepts: the union of the current, previous and next epoch's
+/// validators, bounded by twice the genesis set (at least 8). The p2p layer sizes its queues by
+/// it, so it is not larger.
+pub fn max_peers_per_set(genesis: &Genesis) -> usize {
+    (genesis.validators.len() * 2).max(8)
+}
 
 /// Renders the node's Prometheus metrics.
 pub type MetricsFn = Arc<dyn Fn() -> String + Send + Sync>;
@@ -122,6 +128,7 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         tokio::Config::new().with_storage_directory(cfg.data_dir.join("consensus")),
     );
     let namespace = namespace(&genesis);
+    let max_peers = max_peers_per_set(&genesis);
     runtime.start(async move |context| {
         let max_message = engine::max_message_size(&chain);
         let p2p_cfg = lookup::Config::local(
@@ -136,7 +143,7 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
             ),
             &[namespace.as_slice(), b"-P2P"].concat(),
             listen,
-            NZUsize!(MAX_PEERS_PER_SET),
+            NonZeroUsize::new(max_peers).unwrap_or(NZUsize!(8)),
             max_message,
             NZUsize!(4096),
         );
