@@ -28,6 +28,13 @@ pub struct DevnetArgs {
     /// First p2p port.
     #[arg(long, default_value_t = 9000)]
     pub p2p_port: u16,
+    /// Heights per epoch for a new devnet.
+    #[arg(long, default_value_t = 100)]
+    pub epoch_length: u64,
+    /// Extra validator nodes, not in genesis, for a new devnet (`<dir>/extra-*`); not started
+    /// here: run `xachain node --config <dir>/extra-0/config.json`.
+    #[arg(long, default_value_t = 0)]
+    pub extra_validators: usize,
 }
 
 struct Node {
@@ -57,6 +64,8 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
             host: "127.0.0.1".into(),
             p2p_port: args.p2p_port,
             api_port: args.api_port,
+            epoch_length: args.epoch_length,
+            extra_validators: args.extra_validators,
         })?
     };
     let exe = std::env::current_exe().context("locating the xachain binary")?;
@@ -102,6 +111,16 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
         "Operator key: {}",
         args.dir.join("keys/operator.json").display()
     );
+    for j in 0.. {
+        let config = args.dir.join(format!("extra-{j}")).join("config.json");
+        if !config.exists() {
+            break;
+        }
+        println!(
+            "Extra validator (not in genesis, not started): xachain node --config {}",
+            config.display()
+        );
+    }
     println!("Try: xachain status · xachain notary anchor README.md · xachain bench --duration 10");
     println!("Ctrl-C stops every validator; the next run resumes from disk.");
     wait_ready(&layout.apis[0], Duration::from_secs(60));

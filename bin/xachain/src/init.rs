@@ -43,6 +43,15 @@ pub struct InitArgs {
     /// First API port (validator i serves on base + i).
     #[arg(long, default_value_t = 8080)]
     pub api_port: u16,
+    /// Heights per consensus epoch: validator-set changes take effect at epoch boundaries.
+    #[arg(long, default_value_t = 100)]
+    pub epoch_length: u64,
+    /// Extra validator nodes that are not in genesis (`extra-*/`): each gets a key and a config
+    /// (ports after the genesis validators'), and follows the chain until governance adds it to
+    /// the validator set. `devnet` does not start them; run `xachain node --config
+    /// <dir>/extra-0/config.json`.
+    #[arg(long, default_value_t = 0)]
+    pub extra_validators: usize,
 }
 
 /// The layout `init` writes.
@@ -87,6 +96,12 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
     if args.validators == 0 || args.validators > 100 {
         bail!("--validators: must be between 1 and 100");
     }
+    if args.extra_validators > 100 {
+        bail!("--extra-validators: must be at most 100");
+    }
+    if args.epoch_length < 2 {
+        bail!("--epoch-length: must be at least 2");
+    }
     let out = &args.out;
     if out.join("genesis.json").exists() {
         bail!(
@@ -99,19 +114,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
     let mut validators = Vec::new();
     for i in 0..args.validators {
         let dir = out.join(format!("node-{i}"));
-        std::fs::create_dir_all(&dir)?;
-        // Consensus keys are Ed25519 whatever the chain's suite (Commonware simplex signs with it).
-        let key = KeyPair::generate(Suite::Ed25519);
-        let secret = key.secret_bytes();
-        let consensus = commonware_cryptography::ed25519::PrivateKey::decode(secret.clone())
-            .context("deriving the consensus key")?;
-        let public = consensus.public_key().encode().to_vec();
-        xa_crypto::write_key_file(&dir.join("validator.json"), &key)?;
-        validators.push(GenesisValidator {
-            name: format!("validator-{i}"),
-            consensus_key: public,
-            p2p_address: format!("{}:{}", args.host, args.p2p_port as usize + i),
-        });
+        validators.push(validator_key(&dir, format!("validator-{i}"), args, i)?);
     }
     // The city management committee's operator administers the chain; each other organization
     // gets one administrator, whose key file is keys/<org>-admin.json.
@@ -153,7 +156,10 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         validators,
         organizations,
         accounts,
-        params: ChainParams::default(),
+        params: ChainParams {
+            epoch_length: args.epoch_length,
+            ..ChainParams::default()
+        },
     };
     genesis
         .validate()
@@ -177,5 +183,45 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         configs.push(path);
         apis.push(format!("http://{api}"));
     }
+    for j in 0..args.extra_validators {
+        let i = args.validators + j;
+        let dir = out.join(format!("extra-{j}"));
+        let name = format!("extra-{j}");
+        let info = validator_key(&dir, name.clone(), args, i)?;
+        // The entry governance puts into a validator set to add this node.
+        write_json(&dir.join("validator-info.json"), &info)?;
+        let cfg = xa_node::NodeConfig {
+            name,
+            genesis: PathBuf::from("../genesis.json"),
+            validator_key: PathBuf::from("validator.json"),
+            data_dir: PathBuf::from("data"),
+            p2p_listen: info.p2p_address.clone(),
+            api_listen: format!("{}:{}", args.host, args.api_port as usize + i),
+        };
+        write_json(&dir.join("config.json"), &cfg)?;
+    }
     Ok(Layout { configs, apis })
+}
+
+/// Create `dir` with a new consensus key file and return the node's validator-set entry (p2p
+/// port `p2p_port + index`).
+fn validator_key(
+    dir: &Path,
+    name: String,
+    args: &InitArgs,
+    index: usize,
+) -> Result<GenesisValidator> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Consensus keys are Ed25519 whatever the chain's suite (Commonware simplex signs with it).
+    let key = KeyPair::generate(Suite::Ed25519);
+    let secret = key.secret_bytes();
+    let consensus = commonware_cryptography::ed25519::PrivateKey::decode(secret.clone())
+        .context("deriving the consensus key")?;
+    let public = consensus.public_key().encode().to_vec();
+    xa_crypto::write_key_file(&dir.join("validator.json"), &key)?;
+    Ok(GenesisValidator {
+        name,
+        consensus_key: public,
+        p2p_address: format!("{}:{}", args.host, args.p2p_port as usize + index),
+    })
 }

@@ -214,12 +214,14 @@ impl Reporter for Finalizer {
 }
 
 /// Commit finalized blocks: execute if needed, persist with the finalization certificate, then
-/// acknowledge so marshal will not redeliver. A block that fails to commit stops the node
+/// acknowledge so marshal will not redeliver, and tell the orchestrator (which starts the next
+/// epoch's engine after an epoch's last block). A block that fails to commit stops the node
 /// rather than skipping a height.
 pub async fn committer(
     chain: Arc<Chain>,
     marshal: crate::engine::MarshalMailbox,
     mut rx: mpsc::UnboundedReceiver<Finalized>,
+    orchestrator: mpsc::UnboundedSender<crate::orchestrator::Event>,
 ) {
     use commonware_codec::Encode;
     while let Some((block, ack)) = rx.next().await {
@@ -230,7 +232,11 @@ pub async fn committer(
             .map(|f| f.encode().to_vec())
             .unwrap_or_default();
         match chain.commit(block.inner(), finalization) {
-            Ok(()) => ack.acknowledge(),
+            Ok(()) => {
+                ack.acknowledge();
+                let _ = orchestrator
+                    .unbounded_send(crate::orchestrator::Event::Committed(height.get()));
+            }
             Err(e) => {
                 let reason = format!("failed to commit finalized block {}: {e}", height.get());
                 tracing::error!("{reason}; this node stops committing");

@@ -80,6 +80,7 @@ pub struct Chain {
     listeners: Mutex<Vec<Listener>>,
     gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
     halted: Mutex<Option<String>>,
+    consensus: Mutex<crate::orchestrator::ConsensusStatus>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,8 +108,22 @@ impl Chain {
         store: Store,
         mempool_cfg: xa_mempool::Config,
     ) -> Result<Arc<Self>, ChainError> {
+        Self::open_with_modules(genesis, store, mempool_cfg, Vec::new())
+    }
+
+    /// [`Chain::open`] with `modules` registered on the executor besides the built-in ones.
+    /// Every node of a chain must register the same modules.
+    pub fn open_with_modules(
+        genesis: Genesis,
+        store: Store,
+        mempool_cfg: xa_mempool::Config,
+        modules: Vec<Box<dyn xa_execution::Module>>,
+    ) -> Result<Arc<Self>, ChainError> {
         let suite = genesis.suite;
-        let executor = Executor::new(&genesis);
+        let mut executor = Executor::new(&genesis);
+        for m in modules {
+            executor.register(m);
+        }
         let block_cfg = BlockCfg {
             suite,
             max_bytes: (genesis.params.max_block_txs as usize)
@@ -157,6 +172,7 @@ impl Chain {
             listeners: Mutex::new(Vec::new()),
             gossip: Mutex::new(None),
             halted: Mutex::new(None),
+            consensus: Mutex::new(Default::default()),
             genesis,
         }))
     }
@@ -232,6 +248,16 @@ impl Chain {
     /// API reports it and refuses new transactions; the operator must intervene.
     pub fn halt(&self, reason: String) {
         *lock(&self.halted) = Some(reason);
+    }
+
+    /// The epoch this node's consensus runs, its validators, and whether this node votes.
+    pub fn consensus_status(&self) -> crate::orchestrator::ConsensusStatus {
+        lock(&self.consensus).clone()
+    }
+
+    /// Record the epoch consensus runs (by the orchestrator).
+    pub fn set_consensus_status(&self, status: crate::orchestrator::ConsensusStatus) {
+        *lock(&self.consensus) = status;
     }
 
     /// Why this node stopped committing, if it did.
@@ -462,6 +488,14 @@ impl Chain {
         };
         if h.height != ph.height + 1 || h.parent != parent.hash() {
             return reject("does not extend its parent".into());
+        }
+        let epoch =
+            xa_types::modules::validators::epoch_of(h.height, self.genesis.params.epoch_length);
+        if h.epoch != epoch {
+            return reject(format!(
+                "epoch {} is not the epoch {epoch} of height {}",
+                h.epoch, h.height
+            ));
         }
         if h.time_ms <= ph.time_ms {
             return reject(format!(

@@ -5,6 +5,7 @@ use crate::{
     app::{App, Finalizer, committer},
     block::ChainBlock,
     chain::Chain,
+    orchestrator::{EpochSchemes, Orchestrator, PeerTracker, SimplexParams},
 };
 use commonware_broadcast::buffered;
 use commonware_consensus::{
@@ -14,32 +15,26 @@ use commonware_consensus::{
         resolver::p2p as marshal_resolver,
         standard::{Inline, Standard},
     },
-    simplex::{
-        self, ForwardPolicy, SkipBudget, SkipPolicy, elector::RoundRobin, scheme::ed25519::Scheme,
-    },
-    types::{Epoch, FixedEpocher, ViewDelta},
+    simplex::scheme::ed25519::Scheme,
+    types::{FixedEpocher, ViewDelta},
 };
-use commonware_cryptography::{
-    Digested, Digestible as _, Sha256, Signer as _, certificate::ConstantProvider, ed25519,
-};
+use commonware_cryptography::{Digested, Digestible as _, Signer as _, ed25519};
 use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
 use commonware_storage::archive::immutable;
-use commonware_utils::{NZDuration, NZU16, NZU64, NZUsize, ordered::Set};
+use commonware_utils::{NZDuration, NZU16, NZU64, NZUsize};
 use futures::StreamExt as _;
 use std::{sync::Arc, time::Duration};
 
 /// Marshal's mailbox for our block type.
 pub type MarshalMailbox = Mailbox<Scheme, Standard<ChainBlock>>;
 
-/// Consensus timing and identity.
+/// Consensus timing and identity. The validator set of each epoch comes from committed state.
 #[derive(Clone)]
 pub struct EngineConfig {
-    /// This validator's consensus key.
+    /// This node's consensus key (it votes in the epochs whose set includes it).
     pub signer: ed25519::PrivateKey,
-    /// The validator set (epoch 0).
-    pub participants: Set<ed25519::PublicKey>,
     /// Namespace separating this chain's consensus signatures from any other's.
     pub namespace: Vec<u8>,
     /// Prefix of every storage partition of this node.
@@ -48,6 +43,16 @@ pub struct EngineConfig {
     pub leader_timeout: Duration,
     /// How long to wait for a notarized proposal to certify.
     pub certification_timeout: Duration,
+}
+
+/// What [`start`] returns.
+pub struct Started {
+    /// Marshal's mailbox.
+    pub marshal: MarshalMailbox,
+    /// The orchestrator task (it supervises every epoch's consensus engine).
+    pub orchestrator: Handle<()>,
+    /// The certificate schemes of every epoch this node knows.
+    pub schemes: EpochSchemes,
 }
 
 /// The p2p channels the engine runs on (each a sender/receiver pair).
@@ -114,16 +119,19 @@ fn archive_config<C>(
     }
 }
 
-/// Start every consensus actor for one validator. Returns the marshal mailbox and the handle of
-/// the consensus engine.
+/// Start every consensus actor for one node: block broadcast, backfill, marshal, the committer,
+/// transaction gossip, and the [`Orchestrator`] that runs one simplex engine per epoch.
+/// `tracker` makes the p2p layer accept the peers committed state names (see
+/// [`crate::orchestrator::peers_at`]).
 pub async fn start<E, P, B, S, R>(
     context: E,
     chain: Arc<Chain>,
     cfg: EngineConfig,
     peers: P,
     blocker: B,
+    tracker: PeerTracker,
     channels: Channels<S, R>,
-) -> (MarshalMailbox, Handle<()>)
+) -> Started
 where
     E: Spawner + Clock + Storage + Metrics + rand_core::CryptoRng + Send + Sync + 'static,
     P: Provider<PublicKey = ed25519::PublicKey>,
@@ -132,15 +140,13 @@ where
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {
     let me = cfg.signer.public_key();
-    let scheme = Scheme::signer(&cfg.namespace, cfg.participants.clone(), cfg.signer.clone())
-        .expect("the signer is one of the participants (checked at startup)");
-    let provider = ConstantProvider::<Scheme, Epoch>::new(scheme.clone());
+    let schemes = EpochSchemes::default();
+    let epocher = epocher(&chain);
     let page_cache = CacheRef::new(NZU16!(16_384), NZUsize!(10_000));
     let prefix = cfg.partition_prefix.clone();
     let genesis = chain
         .genesis_block()
         .expect("genesis block is committed when the chain opens");
-
     // Block dissemination.
     let (broadcast_engine, buffer) = buffered::Engine::new(
         context.child("broadcast"),
@@ -196,8 +202,8 @@ where
         finalizations,
         blocks,
         marshal::Config {
-            provider,
-            epocher: FixedEpocher::new(NZU64!(u64::MAX)),
+            provider: schemes.clone(),
+            epocher: epocher.clone(),
             start: marshal::Start::Genesis(Digested::precomputed(
                 genesis.clone(),
                 genesis.digest(),
@@ -219,10 +225,12 @@ where
     .await;
     let (finalizer, finalized) = Finalizer::new();
     actor.start(finalizer, buffer, resolver);
+    let (events_tx, events_rx) = futures::channel::mpsc::unbounded();
     context.child("committer").dedicated().spawn({
         let chain = chain.clone();
         let mailbox = mailbox.clone();
-        move |_| committer(chain, mailbox, finalized)
+        let events = events_tx.clone();
+        move |_| committer(chain, mailbox, finalized, events)
     });
 
     // Transaction gossip: what clients submit here goes to every other validator's mempool.
@@ -244,46 +252,41 @@ where
         }
     });
 
-    // Consensus.
+    // Consensus: one simplex engine per epoch.
     let app = Inline::new(
         context.child("application"),
         App::<E>::new(chain.clone()),
         mailbox.clone(),
-        FixedEpocher::new(NZU64!(u64::MAX)),
+        epocher,
     );
-    let engine = simplex::Engine::new(
-        context.child("consensus"),
-        simplex::Config {
-            scheme,
-            elector: RoundRobin::<Sha256>::default(),
-            blocker,
-            automaton: app.clone(),
-            relay: app.clone(),
-            reporter: app,
-            partition: format!("{prefix}-consensus"),
-            mailbox_size: NZUsize!(1024),
-            epoch: Epoch::zero(),
-            floor: simplex::Floor::Genesis(crate::block::to_digest(
-                &chain.genesis_block().expect("genesis").hash(),
-            )),
-            replay_buffer: NZUsize!(1024 * 1024),
-            write_buffer: NZUsize!(1024 * 1024),
+    let orchestrator = Orchestrator::start(
+        context.child("orchestrator"),
+        chain,
+        SimplexParams {
+            signer: cfg.signer,
+            namespace: cfg.namespace,
+            partition_prefix: prefix,
             leader_timeout: cfg.leader_timeout,
             certification_timeout: cfg.certification_timeout,
-            timeout_retry: Duration::from_secs(3),
-            fetch_timeout: NZDuration!(Duration::from_secs(1)),
-            fetch_retry_delay: Duration::from_millis(100),
-            view_retention: ViewDelta::new(64),
-            skip: SkipPolicy::Enabled {
-                timeout: (cfg.leader_timeout * 5).max(Duration::from_secs(4)),
-                budget: SkipBudget::Participants,
-            },
-            page_cache,
-            strategy: Sequential,
-            forward: ForwardPolicy::Disabled,
-            track_historical_votes: false,
         },
+        schemes.clone(),
+        app,
+        mailbox.clone(),
+        blocker,
+        tracker,
+        (channels.votes, channels.certificates, channels.resolver),
+        (events_tx, events_rx),
     );
-    let handle = engine.start(channels.votes, channels.certificates, channels.resolver);
-    (mailbox, handle)
+    Started {
+        marshal: mailbox,
+        orchestrator,
+        schemes,
+    }
+}
+
+/// The chain's epoch layout (Commonware's fixed epochs of `params.epoch_length` heights).
+pub fn epocher(chain: &Chain) -> FixedEpocher {
+    FixedEpocher::new(
+        std::num::NonZeroU64::new(chain.genesis.params.epoch_length.max(2)).unwrap_or(NZU64!(2)),
+    )
 }

@@ -4,8 +4,10 @@
 //! - **Chain** ([`chain::Chain`]): committed storage, speculative execution of unfinalized
 //!   blocks, the mempool.
 //! - **App** ([`app::App`]): what consensus calls to propose and verify blocks.
-//! - **Engine** ([`engine::start`]): simplex consensus, marshal, block broadcast and backfill,
-//!   wired over any p2p network and any `commonware-runtime`.
+//! - **Engine** ([`engine::start`]): marshal, block broadcast and backfill, and the
+//!   orchestrator, wired over any p2p network and any `commonware-runtime`.
+//! - **Orchestrator** ([`orchestrator`]): one simplex engine per epoch, started from committed
+//!   state at each epoch boundary (validator-set changes).
 //! - **Service** ([`service`]): the production wiring on the tokio runtime with authenticated
 //!   TCP p2p.
 //!
@@ -20,6 +22,7 @@ pub mod block;
 pub mod chain;
 pub mod config;
 pub mod engine;
+pub mod orchestrator;
 pub mod service;
 
 pub use chain::{Chain, ChainError, Committed};

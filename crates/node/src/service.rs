@@ -5,6 +5,7 @@ use crate::{
     chain::Chain,
     config::{NodeConfig, read_validator_key},
     engine::{self, Channels, EngineConfig, channel},
+    orchestrator::PeerTracker,
 };
 use commonware_codec::DecodeExt;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
@@ -15,11 +16,10 @@ use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{
-    NZU32, NZUsize, TryCollect,
-    ordered::{Map, Set},
+use commonware_utils::{NZU32, NZUsize, ordered::Map};
+use std::{
+    future::Future, net::SocketAddr, num::NonZeroUsize, pin::Pin, sync::Arc, time::Duration,
 };
-use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 use xa_types::Genesis;
 
 /// Why a validator could not start.
@@ -37,6 +37,13 @@ pub enum ServiceError {
     /// Chain problem.
     #[error(transparent)]
     Chain(#[from] crate::chain::ChainError),
+}
+
+/// Largest peer set the p2p layer accepts: the union of the current, previous and next epoch's
+/// validators, bounded by twice the genesis set (at least 8). The p2p layer sizes its queues by
+/// it, so it is not larger.
+pub fn max_peers_per_set(genesis: &Genesis) -> usize {
+    (genesis.validators.len() * 2).max(8)
 }
 
 /// Renders the node's Prometheus metrics.
@@ -91,15 +98,16 @@ pub fn namespace(genesis: &Genesis) -> Vec<u8> {
 pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
     let genesis = load_genesis(&cfg.genesis)?;
     let signer = read_validator_key(&cfg.validator_key)?;
+    // Checks the genesis validators' keys and addresses.
     let peers = validators(&genesis)?;
     let me = signer.public_key();
-    let Some((_, my_addr)) = peers.iter().find(|(k, _)| *k == me) else {
-        return Err(ServiceError::Genesis(format!(
-            "validator_key: {} is not a validator of this chain",
-            hex::encode(me.as_ref())
-        )));
-    };
-    let my_addr = *my_addr;
+    if !peers.iter().any(|(k, _)| *k == me) {
+        tracing::info!(
+            key = %hex::encode(me.as_ref()),
+            "this key is not a genesis validator: the node follows the chain and starts voting \
+             when a validator set including it comes into force"
+        );
+    }
     let listen: SocketAddr = cfg
         .p2p_listen
         .parse()
@@ -108,7 +116,6 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         .api_listen
         .parse()
         .map_err(|e| ServiceError::Genesis(format!("api_listen: {e}")))?;
-    let _ = my_addr;
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| ServiceError::Genesis(format!("data_dir: {e}")))?;
     let store = xa_storage::Store::open(
@@ -120,12 +127,8 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
     let runtime = tokio::Runner::new(
         tokio::Config::new().with_storage_directory(cfg.data_dir.join("consensus")),
     );
-    let participants: Set<ed25519::PublicKey> = peers
-        .iter()
-        .map(|(k, _)| k.clone())
-        .try_collect()
-        .map_err(|_| ServiceError::Genesis("validators: duplicate consensus_key".into()))?;
     let namespace = namespace(&genesis);
+    let max_peers = max_peers_per_set(&genesis);
     runtime.start(async move |context| {
         let max_message = engine::max_message_size(&chain);
         let p2p_cfg = lookup::Config::local(
@@ -140,23 +143,30 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
             ),
             &[namespace.as_slice(), b"-P2P"].concat(),
             listen,
-            NZUsize!(peers.len().max(1)),
+            NonZeroUsize::new(max_peers).unwrap_or(NZUsize!(8)),
             max_message,
             NZUsize!(4096),
         );
-        let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
-        let addressed: Map<ed25519::PublicKey, Address> = match peers
-            .iter()
-            .map(|(k, a)| (k.clone(), Address::from(*a)))
-            .try_collect()
-        {
-            Ok(m) => m,
-            Err(_) => {
-                tracing::error!("duplicate validator keys in genesis");
-                return;
-            }
+        let (mut network, oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
+        // The orchestrator tracks the peer sets committed state names (genesis first); until
+        // a set names a peer, this node neither dials nor accepts it.
+        let tracker: PeerTracker = {
+            let mut oracle = oracle.clone();
+            Box::new(move |id, peers| {
+                let mut entries = Vec::with_capacity(peers.len());
+                for (key, addr) in peers {
+                    match addr.parse::<SocketAddr>() {
+                        Ok(a) => entries.push((key, Address::from(a))),
+                        Err(e) => tracing::warn!(
+                            key = %hex::encode(key.as_ref()),
+                            "validator p2p address {addr:?} is not host:port: {e}"
+                        ),
+                    }
+                }
+                let map: Map<ed25519::PublicKey, Address> = Map::from_iter_dedup(entries);
+                let _ = oracle.track(id, map);
+            })
         };
-        oracle.track(0, addressed);
         let quota = Quota::per_second(NZU32!(10_000));
         let channels = Channels {
             votes: network.register(channel::VOTES, quota),
@@ -169,18 +179,18 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         network.start();
         let cfg = EngineConfig {
             signer,
-            participants,
             namespace,
             partition_prefix: "xa".into(),
             leader_timeout: Duration::from_secs(1),
             certification_timeout: Duration::from_secs(2),
         };
-        let (_marshal, _engine) = engine::start(
+        let _started = engine::start(
             context.child("engine"),
             chain.clone(),
             cfg,
             oracle.clone(),
             oracle,
+            tracker,
             channels,
         )
         .await;

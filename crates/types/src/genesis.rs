@@ -159,6 +159,9 @@ impl Genesis {
                 }
             }
         }
+        if self.params.epoch_length < 2 {
+            return Err("params.epoch_length: must be at least 2".into());
+        }
         if self.params.max_block_txs == 0 || self.params.max_tx_bytes < 256 {
             return Err("params: max_block_txs must be > 0 and max_tx_bytes >= 256".into());
         }

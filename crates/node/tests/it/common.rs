@@ -7,7 +7,10 @@
 //! within one runner.
 
 use commonware_cryptography::{Signer as _, ed25519};
-use commonware_p2p::simulated::{self, Link, Network, Oracle};
+use commonware_p2p::{
+    Manager as _,
+    simulated::{self, Link, Network, Oracle},
+};
 use commonware_runtime::{Clock as _, Handle, Quota, Spawner as _, Supervisor as _, deterministic};
 use commonware_utils::{NZU32, NZUsize, ordered::Set, probability};
 use std::{
@@ -18,14 +21,80 @@ use tempfile::TempDir;
 use xa_node::{
     Chain,
     engine::{self, Channels, EngineConfig, channel},
+    orchestrator::{EpochSchemes, PeerTracker},
 };
 use xa_types::{
     Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, Hash, KeyPair, Suite,
-    Transaction, TxBody, address_of, modules::notary::AnchorArgs,
+    Transaction, TxBody, address_of,
+    modules::{
+        governance::{self, ProposalAction, ProposeArgs},
+        notary::AnchorArgs,
+    },
 };
 
-/// Validators in every scenario.
+/// Genesis validators in the default scenario.
 pub const VALIDATORS: usize = 4;
+
+/// The shape of a test network.
+#[derive(Clone, Copy, Debug)]
+pub struct NetConfig {
+    /// Nodes that run (keys `0..nodes`).
+    pub nodes: usize,
+    /// How many of them (the first ones) are genesis validators.
+    pub genesis_validators: usize,
+    /// `genesis.params.epoch_length`.
+    pub epoch_length: u64,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        Self {
+            nodes: VALIDATORS,
+            genesis_validators: VALIDATORS,
+            epoch_length: u64::MAX,
+        }
+    }
+}
+
+/// A signed governance proposal changing the validator set by one: adding node `add`, or
+/// removing node `remove`. Genesis has one founding organization, so the operator's own approval
+/// meets the default policy (`2 of org_admin @ founding, distinct orgs`, capped at the number of
+/// founding organizations) and the proposal executes in this transaction; the executor brings the
+/// new set into force at the next epoch boundary.
+pub fn change_validators(key: &KeyPair, nonce: u64, net: &Net, change: Change) -> Transaction {
+    let action = match change {
+        Change::Add(i) => ProposalAction::AddValidator {
+            validator: net.validator_info(i),
+        },
+        Change::Remove(i) => ProposalAction::RemoveValidator {
+            consensus_key: net.validator_info(i).consensus_key,
+        },
+    };
+    TxBody {
+        chain_id: CHAIN_ID.into(),
+        sender: address_of(&key.public_key()),
+        nonce,
+        expiry_height: 1_000_000,
+        call: Call::new(
+            governance::MODULE,
+            governance::PROPOSE,
+            &ProposeArgs {
+                action,
+                expires_at_ms: u64::MAX,
+            },
+        ),
+    }
+    .sign(key)
+}
+
+/// A validator set change by one node (by index).
+#[derive(Clone, Copy, Debug)]
+pub enum Change {
+    /// Add node `i`.
+    Add(usize),
+    /// Remove node `i`.
+    Remove(usize),
+}
 
 /// The chain id of the test genesis.
 pub const CHAIN_ID: &str = "xa-simtest";
@@ -90,6 +159,8 @@ pub fn anchor(key: &KeyPair, nonce: u64, doc: u64) -> Transaction {
 pub struct Running {
     /// Its chain (shared with its tasks).
     pub chain: Arc<Chain>,
+    /// The certificate schemes of every epoch it knows (filled once its engine started).
+    pub schemes: Arc<std::sync::Mutex<Option<EpochSchemes>>>,
     handle: Handle<()>,
 }
 
@@ -101,9 +172,8 @@ pub struct Net {
     pub oracle: Oracle<ed25519::PublicKey, deterministic::Context>,
     /// The genesis every validator runs.
     pub genesis: Genesis,
-    /// Consensus keys, by validator index.
+    /// Consensus keys, by node index.
     pub keys: Vec<ed25519::PrivateKey>,
-    participants: Set<ed25519::PublicKey>,
     dirs: Vec<TempDir>,
     /// Running validators, by index (`None` while crashed).
     pub nodes: Vec<Option<Running>>,
@@ -111,9 +181,16 @@ pub struct Net {
 }
 
 impl Net {
-    /// Build the network, link every pair of validators, and start all of them.
+    /// Build the default network (four genesis validators, one epoch forever), link every pair,
+    /// and start all of them.
     pub async fn start(context: deterministic::Context) -> Self {
-        let keys: Vec<ed25519::PrivateKey> = (0..VALIDATORS as u64)
+        Self::start_with(context, NetConfig::default()).await
+    }
+
+    /// Build a network of `cfg.nodes` nodes, the first `cfg.genesis_validators` of them genesis
+    /// validators, link every pair, and start all of them.
+    pub async fn start_with(context: deterministic::Context, cfg: NetConfig) -> Self {
+        let keys: Vec<ed25519::PrivateKey> = (0..cfg.nodes as u64)
             .map(ed25519::PrivateKey::from_seed)
             .collect();
         let pks: Vec<ed25519::PublicKey> = keys.iter().map(|k| k.public_key()).collect();
@@ -121,7 +198,7 @@ impl Net {
             chain_id: CHAIN_ID.into(),
             suite: Suite::Ed25519,
             genesis_time_ms: 0,
-            validators: pks
+            validators: pks[..cfg.genesis_validators]
                 .iter()
                 .enumerate()
                 .map(|(i, pk)| GenesisValidator {
@@ -152,22 +229,23 @@ impl Net {
             params: ChainParams {
                 max_block_txs: 64,
                 max_tx_bytes: 4096,
-                epoch_length: u64::MAX,
+                epoch_length: cfg.epoch_length,
             },
         };
         genesis.validate().expect("test genesis is valid");
-        let participants = Set::try_from(pks.clone()).expect("distinct validator keys");
 
+        // The simulated network has one global allow-list: the latest tracked set. It starts
+        // with the genesis validators; nodes track later sets from committed state.
         let max_size = genesis.params.max_block_txs * genesis.params.max_tx_bytes + 2 * 64 * 1024;
         let (network, oracle) = Network::new_with_peers(
             context.child("network"),
             simulated::Config {
                 max_size,
-                max_peers_per_set: NZUsize!(VALIDATORS),
+                max_peers_per_set: NZUsize!(16),
                 disconnect_on_block: true,
                 tracked_peer_sets: NZUsize!(1),
             },
-            pks.clone(),
+            pks[..cfg.genesis_validators].to_vec(),
         )
         .await;
         network.start();
@@ -187,17 +265,25 @@ impl Net {
             oracle,
             genesis,
             keys,
-            participants,
-            dirs: (0..VALIDATORS)
+            dirs: (0..cfg.nodes)
                 .map(|_| tempfile::tempdir().expect("temp dir"))
                 .collect(),
-            nodes: (0..VALIDATORS).map(|_| None).collect(),
-            starts: vec![0; VALIDATORS],
+            nodes: (0..cfg.nodes).map(|_| None).collect(),
+            starts: vec![0; cfg.nodes],
         };
-        for i in 0..VALIDATORS {
+        for i in 0..cfg.nodes {
             net.start_validator(i);
         }
         net
+    }
+
+    /// Node `i`'s entry in a validator set.
+    pub fn validator_info(&self, i: usize) -> GenesisValidator {
+        GenesisValidator {
+            name: format!("validator-{i}"),
+            consensus_key: self.keys[i].public_key().as_ref().to_vec(),
+            p2p_address: format!("127.0.0.1:{}", 30_000 + i),
+        }
     }
 
     /// Start validator `i` on its storage (first start or restart).
@@ -208,13 +294,17 @@ impl Net {
             xa_node::chain::hash_algo(self.genesis.suite),
         )
         .expect("store opens");
-        let chain = Chain::open(self.genesis.clone(), store, xa_mempool::Config::default())
-            .expect("chain opens");
+        let chain = Chain::open_with_modules(
+            self.genesis.clone(),
+            store,
+            xa_mempool::Config::default(),
+            vec![],
+        )
+        .expect("chain opens");
         let signer = self.keys[i].clone();
         let me = signer.public_key();
         let cfg = EngineConfig {
             signer,
-            participants: self.participants.clone(),
             namespace: xa_node::service::namespace(&self.genesis),
             partition_prefix: format!("v{i}"),
             leader_timeout: Duration::from_secs(1),
@@ -222,6 +312,16 @@ impl Net {
         };
         let control = self.oracle.control(me);
         let manager = self.oracle.manager();
+        // Tracking is global in the simulated network: the first node to commit a change
+        // tracks it (ids are heights); the same set from the others is ignored.
+        let tracker: PeerTracker = {
+            let mut manager = manager.clone();
+            Box::new(move |id, peers| {
+                let keys = Set::from_iter_dedup(peers.into_iter().map(|(k, _)| k));
+                let _ = manager.track(id, keys);
+            })
+        };
+        let schemes = Arc::new(std::sync::Mutex::new(None));
         let incarnation = self.starts[i];
         self.starts[i] += 1;
         let handle = self
@@ -231,6 +331,7 @@ impl Net {
             .with_attribute("incarnation", incarnation)
             .spawn({
                 let chain = chain.clone();
+                let schemes = schemes.clone();
                 move |context| async move {
                     let quota = Quota::per_second(NZU32!(10_000));
                     let register = async |id| control.register(id, quota).await.expect("register");
@@ -242,25 +343,31 @@ impl Net {
                         backfill: register(channel::BACKFILL).await,
                         txs: register(channel::TXS).await,
                     };
-                    let (_marshal, _consensus) = engine::start(
+                    let started = engine::start(
                         context.child("engine"),
                         chain,
                         cfg,
                         manager,
                         control.clone(),
+                        tracker,
                         channels,
                     )
                     .await;
+                    *schemes.lock().expect("lock") = Some(started.schemes.clone());
                     // Stay alive: the engine's tasks are supervised by this one.
                     futures::future::pending::<()>().await;
                 }
             });
-        self.nodes[i] = Some(Running { chain, handle });
+        self.nodes[i] = Some(Running {
+            chain,
+            schemes,
+            handle,
+        });
     }
 
     /// Crash validator `i`: abort all of its tasks and release its storage.
     pub async fn crash(&mut self, i: usize) {
-        let Running { chain, handle } = self.nodes[i].take().expect("validator is running");
+        let Running { chain, handle, .. } = self.nodes[i].take().expect("validator is running");
         let weak: Weak<Chain> = Arc::downgrade(&chain);
         drop(chain);
         handle.abort();
@@ -281,9 +388,16 @@ impl Net {
         &self.nodes[i].as_ref().expect("validator is running").chain
     }
 
+    /// The participants of `epoch` as node `i` knows them, if it does.
+    pub fn participants(&self, i: usize, epoch: u64) -> Option<Vec<ed25519::PublicKey>> {
+        let running = self.nodes[i].as_ref().expect("validator is running");
+        let schemes = running.schemes.lock().expect("lock").clone()?;
+        schemes.participants(epoch)
+    }
+
     /// Indices of running validators.
     pub fn running(&self) -> Vec<usize> {
-        (0..VALIDATORS)
+        (0..self.nodes.len())
             .filter(|i| self.nodes[*i].is_some())
             .collect()
     }

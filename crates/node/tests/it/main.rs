@@ -7,5 +7,6 @@
 mod common;
 mod crash;
 mod determinism;
+mod epochs;
 mod partition;
 mod progress;

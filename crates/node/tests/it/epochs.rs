@@ -1,0 +1,266 @@
+//! Validator-set changes at epoch boundaries, under continuous load, without halting: a node
+//! that is not in genesis joins (4 → 5 validators) and its votes count, then an original
+//! validator is removed (5 → 4); a validator crashed in one epoch restarts in a later one and
+//! rejoins it.
+
+use crate::common::{
+    Change, Net, NetConfig, anchor, change_validators, clerk, operator, runner, wait_until,
+};
+use commonware_cryptography::Signer as _;
+use commonware_runtime::{Clock as _, Runner as _, Spawner as _, Supervisor as _};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+use xa_node::Chain;
+use xa_types::modules::validators::epoch_of;
+
+/// Seed of the 4 → 5 → 4 scenario.
+pub const CHANGE_SEED: u64 = 0x5eed_0010;
+
+/// Seed of the restart-across-a-boundary scenario.
+pub const RESTART_SEED: u64 = 0x5eed_0011;
+
+/// Heights per epoch in these scenarios.
+pub const EPOCH_LENGTH: u64 = 10;
+
+/// Submit one notary transaction every 200 ms (simulated) to `chain` until `stop` is set.
+fn load(net: &Net, chain: Arc<Chain>, stop: Arc<AtomicBool>) {
+    let op = operator();
+    net.context.child("load").spawn(move |context| async move {
+        let mut nonce = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let next = chain.next_nonce(&xa_types::address_of(&op.public_key()));
+            // Keep a few in flight; resubmitting a committed nonce is rejected, which is fine.
+            if nonce < next {
+                nonce = next;
+            }
+            if nonce < next + 8 && chain.submit(vec![anchor(&op, nonce, nonce)])[0].is_ok() {
+                nonce += 1;
+            }
+            context.sleep(Duration::from_millis(200)).await;
+        }
+    });
+}
+
+/// Wait until every node in `nodes` runs consensus in an epoch of at least `epoch`.
+async fn wait_for_epoch(net: &Net, nodes: &[usize], epoch: u64, within: Duration) {
+    let ok = wait_until(&net.context, within, || {
+        nodes
+            .iter()
+            .all(|i| net.chain(*i).consensus_status().epoch >= epoch)
+    })
+    .await;
+    let epochs: Vec<u64> = nodes
+        .iter()
+        .map(|i| net.chain(*i).consensus_status().epoch)
+        .collect();
+    assert!(
+        ok,
+        "nodes {nodes:?} did not reach epoch {epoch} within {within:?}: epochs {epochs:?}, tips {:?}",
+        net.tips()
+    );
+}
+
+/// Whether a block proposed by node `who` was committed by node `on` above `from`.
+fn proposed_since(net: &Net, on: usize, who: usize, from: u64) -> bool {
+    let me = net.keys[who].public_key();
+    let chain = net.chain(on);
+    (from + 1..=chain.tip().0).any(|h| {
+        chain
+            .block_at(h)
+            .expect("read")
+            .is_some_and(|b| b.block().header.proposer.as_slice() == me.as_ref())
+    })
+}
+
+/// Every committed header of node `i` carries the epoch of its height.
+fn assert_header_epochs(net: &Net, i: usize) {
+    let chain = net.chain(i);
+    for h in 0..=chain.tip().0 {
+        let block = chain.block_at(h).expect("read").expect("committed");
+        assert_eq!(
+            block.block().header.epoch,
+            epoch_of(h, EPOCH_LENGTH),
+            "node {i}: header at height {h} carries the wrong epoch"
+        );
+    }
+}
+
+#[test]
+fn validator_joins_and_leaves_at_epoch_boundaries() {
+    runner(CHANGE_SEED).start(|context| async move {
+        let mut net = Net::start_with(
+            context,
+            NetConfig {
+                nodes: 5,
+                genesis_validators: 4,
+                epoch_length: EPOCH_LENGTH,
+            },
+        )
+        .await;
+        let stop = Arc::new(AtomicBool::new(false));
+        load(&net, net.chain(1).clone(), stop.clone());
+        let originals = [0, 1, 2, 3];
+        net.wait_for_height(&originals, 5, Duration::from_secs(60))
+            .await;
+        // Node 4 is not in genesis: nobody talks to it yet.
+        assert!(!net.chain(4).consensus_status().voting);
+
+        // 4 → 5: governance (the test double) decides a set including node 4.
+        let gov = clerk();
+        let decided_at = net.chain(1).tip().0;
+        net.submit(1, vec![change_validators(&gov, 0, &net, Change::Add(4))]);
+        let joined = epoch_of(decided_at, EPOCH_LENGTH) + 1;
+        let all = [0, 1, 2, 3, 4];
+        wait_for_epoch(&net, &all, joined, Duration::from_secs(120)).await;
+        let joined = net.chain(1).consensus_status().epoch;
+        assert!(
+            net.chain(4).consensus_status().voting,
+            "the new node is not voting in epoch {joined}"
+        );
+        let key4 = net.keys[4].public_key();
+        for i in all {
+            let parts = net
+                .participants(i, joined)
+                .expect("scheme of the new epoch");
+            assert_eq!(parts.len(), 5, "node {i}: epoch {joined} has {parts:?}");
+            assert!(parts.contains(&key4));
+        }
+
+        // Its votes count: with original 3 down, 4 of 5 remain, exactly a quorum.
+        net.crash(3).await;
+        let live = [0, 1, 2, 4];
+        let before = net.min_tip(&live);
+        net.wait_for_height(&live, before + 2 * EPOCH_LENGTH, Duration::from_secs(180))
+            .await;
+        let proposed = wait_until(&net.context, Duration::from_secs(60), || {
+            proposed_since(&net, 1, 4, before)
+        })
+        .await;
+        assert!(proposed, "no block proposed by the new node was finalized");
+
+        // Node 3 crashed in one epoch and restarts in a later one: it rejoins the current epoch.
+        let crashed_epoch = epoch_of(before, EPOCH_LENGTH);
+        net.start_validator(3);
+        let target = net.min_tip(&live);
+        net.wait_for_height(&all, target, Duration::from_secs(120))
+            .await;
+        let current = net.chain(1).consensus_status().epoch;
+        assert!(current > crashed_epoch);
+        wait_for_epoch(&net, &[3], current, Duration::from_secs(60)).await;
+        assert!(net.chain(3).consensus_status().voting);
+
+        // 5 → 4: remove original 0.
+        let decided_at = net.chain(1).tip().0;
+        net.submit(1, vec![change_validators(&gov, 1, &net, Change::Remove(0))]);
+        let removed = epoch_of(decided_at, EPOCH_LENGTH) + 1;
+        let remaining = [1, 2, 3, 4];
+        wait_for_epoch(&net, &remaining, removed, Duration::from_secs(120)).await;
+        let removed = net.chain(1).consensus_status().epoch;
+        let key0 = net.keys[0].public_key();
+        for i in remaining {
+            let status = net.chain(i).consensus_status();
+            assert!(
+                status.voting,
+                "node {i} does not vote in epoch {}",
+                status.epoch
+            );
+            let parts = net.participants(i, status.epoch).expect("current scheme");
+            assert_eq!(
+                parts.len(),
+                4,
+                "node {i}: epoch {} has {parts:?}",
+                status.epoch
+            );
+            assert!(
+                !parts.contains(&key0),
+                "node {i}: the removed validator is still in epoch {}'s scheme",
+                status.epoch
+            );
+        }
+        // The removed node stops voting (once it reaches that epoch) and never harms the rest:
+        // finalization goes on, across more boundaries, and with one of the four down it would
+        // halt if the removed key still counted towards a quorum of five.
+        let before = net.min_tip(&remaining);
+        net.wait_for_height(
+            &remaining,
+            before + 2 * EPOCH_LENGTH,
+            Duration::from_secs(180),
+        )
+        .await;
+        if net.chain(0).consensus_status().epoch >= removed {
+            assert!(!net.chain(0).consensus_status().voting);
+        }
+        stop.store(true, Ordering::Relaxed);
+
+        // Agreement: the final set everywhere, and the removed node up to its own tip.
+        let upto = net.assert_agree(&remaining);
+        assert!(upto >= before + 2 * EPOCH_LENGTH);
+        net.assert_agree(&all);
+        for i in all {
+            assert_header_epochs(&net, i);
+        }
+        // The load went through: the operator's transactions were committed.
+        let op = xa_types::address_of(&operator().public_key());
+        assert!(
+            net.chain(1).next_nonce(&op) > 20,
+            "too few transactions committed"
+        );
+    });
+}
+
+#[test]
+fn validator_restarts_across_an_epoch_boundary() {
+    runner(RESTART_SEED).start(|context| async move {
+        let mut net = Net::start_with(
+            context,
+            NetConfig {
+                nodes: 4,
+                genesis_validators: 4,
+                epoch_length: EPOCH_LENGTH,
+            },
+        )
+        .await;
+        let stop = Arc::new(AtomicBool::new(false));
+        load(&net, net.chain(0).clone(), stop.clone());
+        let all = [0, 1, 2, 3];
+        net.wait_for_height(&all, 3, Duration::from_secs(60)).await;
+
+        // Crash validator 3 in epoch 0; the others cross two boundaries without it.
+        net.crash(3).await;
+        let crashed_epoch = 0;
+        let others = [0, 1, 2];
+        net.wait_for_height(&others, 3 * EPOCH_LENGTH + 2, Duration::from_secs(180))
+            .await;
+        wait_for_epoch(&net, &others, 3, Duration::from_secs(60)).await;
+
+        // It restarts from its committed state (epoch 0), catches up, and rejoins.
+        net.start_validator(3);
+        assert_eq!(epoch_of(net.chain(3).tip().0, EPOCH_LENGTH), crashed_epoch);
+        let target = net.min_tip(&others);
+        net.wait_for_height(&all, target, Duration::from_secs(120))
+            .await;
+        let current = net.chain(0).consensus_status().epoch;
+        wait_for_epoch(&net, &[3], current, Duration::from_secs(60)).await;
+        assert!(net.chain(3).consensus_status().voting);
+        // It takes part again: a block it proposes is finalized.
+        let from = net.chain(3).tip().0;
+        let proposed = wait_until(&net.context, Duration::from_secs(90), || {
+            proposed_since(&net, 0, 3, from)
+        })
+        .await;
+        assert!(
+            proposed,
+            "the restarted validator never had a proposal finalized"
+        );
+        stop.store(true, Ordering::Relaxed);
+        net.assert_agree(&all);
+        for i in all {
+            assert_header_epochs(&net, i);
+        }
+    });
+}
