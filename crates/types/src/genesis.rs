@@ -212,19 +212,29 @@ mod tests {
     #[test]
     fn accounts_must_name_orgs_use_unique_keys_and_valid_roles() {
         sample().validate().expect("valid");
-        let cases: Vec<(fn(&mut Genesis), &str)> = vec![
+        type Edit = fn(&mut Genesis);
+        let cases: Vec<(Edit, &str)> = vec![
             (|g| g.accounts[1].org = "nowhere".into(), "accounts[1].org"),
             (
                 |g| g.accounts[1].public_key = g.accounts[0].public_key.clone(),
                 "accounts[1].public_key",
             ),
-            (|g| g.accounts[0].roles.push("Admin!".into()), "accounts[0].roles"),
+            (
+                |g| g.accounts[0].roles.push("Admin!".into()),
+                "accounts[0].roles",
+            ),
             (
                 |g| g.accounts[0].roles.push("org_admin".into()),
                 "accounts[0].roles",
             ),
-            (|g| g.organizations[0].id = "Committee".into(), "organizations[0].id"),
-            (|g| g.organizations[0].id = "own".into(), "organizations[0].id"),
+            (
+                |g| g.organizations[0].id = "Committee".into(),
+                "organizations[0].id",
+            ),
+            (
+                |g| g.organizations[0].id = "own".into(),
+                "organizations[0].id",
+            ),
             (
                 |g| g.organizations.push(g.organizations[0].clone()),
                 "organizations[1].id",
