@@ -540,23 +540,14 @@ impl Executor {
                 .writes
                 .insert(account_key(&tx.body.sender), Some(encode(&account)));
 
-            let result = self.run_call(&overlay, block, tx, tx_hash, &signers);
-            let (result, mut ctx_out) = match result {
-                Ok((r, out)) => (r, Some(out)),
-                Err(e) => (Err(e), None),
+            let (result, output) = match self.run_call(&overlay, block, tx, tx_hash, &signers) {
+                Ok(ran) => ran,
+                Err(denied) => (Err(denied), CallOutput::default()),
             };
-            if let (Err(e), Some(out)) = (&result, ctx_out.as_mut())
-                && e.code != ErrorCode::Internal
-            {
-                // A failed call keeps only the writes it marked as kept on failure.
-                out.0 = std::mem::take(&mut out.2);
-                out.1.clear();
-            }
             let receipt_index = outcome.receipts.len() as u32;
             let receipt = match result {
                 Ok(()) => {
-                    let (writes, events, _) = ctx_out.unwrap_or_default();
-                    overlay.writes.extend(writes);
+                    overlay.writes.extend(output.writes);
                     Receipt {
                         tx_hash,
                         height: block.height,
@@ -564,16 +555,15 @@ impl Executor {
                         status: TxStatus::Success,
                         code: String::new(),
                         message: String::new(),
-                        events,
+                        events: output.events,
                     }
                 }
                 Err(e) if e.code == ErrorCode::Internal => {
                     return Err(ExecutionError::State(StateError(e.message)));
                 }
                 Err(e) => {
-                    if let Some((writes, _, _)) = ctx_out {
-                        overlay.writes.extend(writes);
-                    }
+                    // A failed call keeps only the writes it marked as kept on failure.
+                    overlay.writes.extend(output.kept_on_failure);
                     Receipt {
                         tx_hash,
                         height: block.height,
@@ -594,9 +584,8 @@ impl Executor {
     }
 
     /// Check the call's policy against the transaction's authorizers, then run the module.
-    /// Returns the call's result with its (writes, events, writes kept on failure); an `Err`
-    /// here means the call never ran (permission denied, or a state read failed).
-    #[allow(clippy::type_complexity)]
+    /// Returns the call's result and output; an `Err` here means the call never ran
+    /// (permission denied, or a state read failed).
     fn run_call(
         &self,
         overlay: &Overlay<'_>,
@@ -604,7 +593,7 @@ impl Executor {
         tx: &Transaction,
         tx_hash: Hash,
         signers: &Signers,
-    ) -> Result<(Result<(), TxError>, (Writes, Vec<Event>, Writes)), TxError> {
+    ) -> Result<(Result<(), TxError>, CallOutput), TxError> {
         let call = &tx.body.call;
         let module = self.modules.get(call.module.as_str()).ok_or_else(|| {
             TxError::new(ErrorCode::UnknownModule, "body.call.module: no such module")
@@ -642,7 +631,14 @@ impl Executor {
             sticky,
             ..
         } = ctx;
-        Ok((result, (writes, events, sticky)))
+        Ok((
+            result,
+            CallOutput {
+                writes,
+                events,
+                kept_on_failure: sticky,
+            },
+        ))
     }
 
     /// What happens after a block's last transaction: at the last height of an epoch, a
@@ -664,6 +660,17 @@ impl Executor {
         overlay.writes.insert(validators::NEXT_KEY.to_vec(), None);
         Ok(())
     }
+}
+
+/// What a call produced.
+#[derive(Default)]
+struct CallOutput {
+    /// Its writes, applied if it succeeded.
+    writes: Writes,
+    /// Its events, kept if it succeeded.
+    events: Vec<Event>,
+    /// Writes applied even though it failed ([`CallContext::put_even_if_failed`]).
+    kept_on_failure: Writes,
 }
 
 /// Whether `caller` may see the personal data of `subject` (`None`: of an unknown subject,

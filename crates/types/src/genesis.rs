@@ -168,3 +168,99 @@ impl Genesis {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KeyPair;
+
+    fn sample() -> Genesis {
+        let key = |s: u8| {
+            KeyPair::from_seed(Suite::Ed25519, &[s; 32])
+                .expect("key")
+                .public_key()
+        };
+        Genesis {
+            chain_id: "t".into(),
+            suite: Suite::Ed25519,
+            genesis_time_ms: 0,
+            validators: vec![GenesisValidator {
+                name: "v".into(),
+                consensus_key: vec![1; 32],
+                p2p_address: "127.0.0.1:1".into(),
+            }],
+            organizations: vec![GenesisOrg {
+                id: "committee".into(),
+                name: "Committee".into(),
+                founding: true,
+            }],
+            accounts: vec![
+                GenesisAccount {
+                    name: "op".into(),
+                    public_key: key(1),
+                    org: "committee".into(),
+                    roles: vec!["chain_admin".into(), "org_admin".into()],
+                },
+                GenesisAccount {
+                    name: "b".into(),
+                    public_key: key(2),
+                    org: "committee".into(),
+                    roles: vec![],
+                },
+            ],
+            params: ChainParams::default(),
+        }
+    }
+
+    #[test]
+    fn accounts_must_name_orgs_use_unique_keys_and_valid_roles() {
+        sample().validate().expect("valid");
+        type Edit = fn(&mut Genesis);
+        let cases: Vec<(Edit, &str)> = vec![
+            (|g| g.accounts[1].org = "nowhere".into(), "accounts[1].org"),
+            (
+                |g| g.accounts[1].public_key = g.accounts[0].public_key.clone(),
+                "accounts[1].public_key",
+            ),
+            (
+                |g| g.accounts[0].roles.push("Admin!".into()),
+                "accounts[0].roles",
+            ),
+            (
+                |g| g.accounts[0].roles.push("org_admin".into()),
+                "accounts[0].roles",
+            ),
+            (
+                |g| g.organizations[0].id = "Committee".into(),
+                "organizations[0].id",
+            ),
+            (
+                |g| g.organizations[0].id = "own".into(),
+                "organizations[0].id",
+            ),
+            (
+                |g| g.organizations.push(g.organizations[0].clone()),
+                "organizations[1].id",
+            ),
+        ];
+        for (edit, field) in cases {
+            let mut g = sample();
+            edit(&mut g);
+            let e = g.validate().expect_err(field);
+            assert!(e.starts_with(field), "{e} should name {field}");
+        }
+    }
+
+    #[test]
+    fn json_defaults_roles_and_organizations() {
+        let mut g = sample();
+        g.accounts[1].roles.clear();
+        let mut v = serde_json::to_value(&g).expect("json");
+        v["accounts"][1]
+            .as_object_mut()
+            .expect("object")
+            .remove("roles");
+        let back: Genesis = serde_json::from_value(v).expect("roles default to none");
+        assert_eq!(back, g);
+    }
+}
