@@ -62,6 +62,9 @@ impl Default for NetConfig {
 /// founding organizations) and the proposal executes in this transaction; the executor brings the
 /// new set into force at the next epoch boundary.
 pub fn change_validators(key: &KeyPair, nonce: u64, net: &Net, change: Change) -> Transaction {
+    // Proposals may stay open at most 30 days of consensus time: expire an hour after the tip.
+    let tip = net.chain(1).tip_block().expect("tip block");
+    let expires_at_ms = tip.block().header.time_ms + 3_600_000;
     let action = match change {
         Change::Add(i) => ProposalAction::AddValidator {
             validator: net.validator_info(i),
@@ -80,7 +83,7 @@ pub fn change_validators(key: &KeyPair, nonce: u64, net: &Net, change: Change) -
             governance::PROPOSE,
             &ProposeArgs {
                 action,
-                expires_at_ms: u64::MAX,
+                expires_at_ms,
             },
         ),
     }
@@ -223,7 +226,9 @@ impl Net {
                     name: "clerk".into(),
                     public_key: clerk().public_key(),
                     org: "committee".into(),
-                    roles: vec!["citizen".into()],
+                    // Administers the committee, so its proposals count (the load uses the
+                    // operator's nonces).
+                    roles: vec!["citizen".into(), "org_admin".into()],
                 },
             ],
             params: ChainParams {

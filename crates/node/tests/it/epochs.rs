@@ -110,7 +110,7 @@ fn validator_joins_and_leaves_at_epoch_boundaries() {
         // Node 4 is not in genesis: nobody talks to it yet.
         assert!(!net.chain(4).consensus_status().voting);
 
-        // 4 → 5: governance (the test double) decides a set including node 4.
+        // 4 → 5: a governance proposal adds node 4 (executed at once: one founding organization).
         let gov = clerk();
         let decided_at = net.chain(1).tip().0;
         net.submit(1, vec![change_validators(&gov, 0, &net, Change::Add(4))]);
