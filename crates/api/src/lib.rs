@@ -204,6 +204,16 @@ async fn status(State(s): State<ApiState>) -> ApiResult<Value> {
     let tip = s.chain.tip_block().map_err(ApiError::internal)?;
     let header = &tip.block().header;
     let (height, hash, root) = (header.height, tip.hash(), header.state_root);
+    // The set in force after the tip (genesis' until governance changes it).
+    let validators = s
+        .chain
+        .store
+        .get_latest(validator_types::SET_KEY)
+        .map_err(ApiError::internal)?
+        .and_then(|b| decode::<validator_types::ValidatorSet>(&b).ok())
+        .map(|set| set.validators)
+        .unwrap_or_else(|| s.chain.genesis.validators.clone());
+    let consensus = s.chain.consensus_status();
     Ok(Json(json!({
         "node": s.name,
         "chain_id": s.chain.genesis.chain_id,
@@ -213,7 +223,13 @@ async fn status(State(s): State<ApiState>) -> ApiResult<Value> {
         "block_hash": hash,
         "state_root": root,
         "time_ms": header.time_ms,
-        "validators": s.chain.genesis.validators.iter().map(|v| json!({"name": v.name, "consensus_key": hex::encode(&v.consensus_key), "p2p_address": v.p2p_address})).collect::<Vec<_>>(),
+        "epoch": validator_types::epoch_of(height, s.chain.genesis.params.epoch_length),
+        "validators": validators.iter().map(|v| json!({"name": v.name, "consensus_key": hex::encode(&v.consensus_key), "p2p_address": v.p2p_address})).collect::<Vec<_>>(),
+        "consensus": {
+            "epoch": consensus.epoch,
+            "voting": consensus.voting,
+            "validators": consensus.validators.len(),
+        },
         "mempool_size": s.chain.mempool.len(),
         "halted": s.chain.halted(),
     })))

@@ -50,9 +50,17 @@ fn check_action(action: &ProposalAction) -> Result<(), TxError> {
             validate_org_id(id).map_err(|e| invalid(format!("args.action.id: {e}")))
         }
         ProposalAction::AddValidator { validator } => {
-            if validator.consensus_key.len() != 32 {
+            // A key consensus could not use would silently shrink the next set: refuse it
+            // here. Consensus keys are Ed25519 whatever the chain's suite.
+            if validator.consensus_key.len() != 32
+                || xa_types::PublicKey::from_bytes(
+                    xa_types::Suite::Ed25519,
+                    &validator.consensus_key,
+                )
+                .is_err()
+            {
                 return Err(invalid(
-                    "args.action.validator.consensus_key: must be 32 bytes",
+                    "args.action.validator.consensus_key: not a valid 32-byte Ed25519 public key",
                 ));
             }
             if validator
@@ -400,8 +408,15 @@ fn apply(
         ProposalAction::SetParam { name, value } => {
             let mut params: ChainParams = ctx.read(PARAMS_KEY)?.unwrap_or_default();
             if name == PARAM_MAX_BLOCK_TXS {
+                let bound = ctx.exec.max_block_txs_bound();
                 params.max_block_txs = u32::try_from(*value)
-                    .map_err(|_| invalid("action.value: too large for max_block_txs"))?;
+                    .ok()
+                    .filter(|v| *v <= bound)
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "action.value: max_block_txs may be at most genesis' {bound} (the block size every node decodes with)"
+                        ))
+                    })?;
             }
             ctx.put(PARAMS_KEY.to_vec(), encode(&params));
             ctx.emit(

@@ -283,6 +283,7 @@ pub struct Executor {
     suite: Suite,
     max_tx_bytes: usize,
     epoch_length: u64,
+    max_block_txs_bound: u32,
     modules: BTreeMap<&'static str, Box<dyn Module>>,
 }
 
@@ -294,6 +295,7 @@ impl Executor {
             suite: genesis.suite,
             max_tx_bytes: genesis.params.max_tx_bytes as usize,
             epoch_length: genesis.params.epoch_length,
+            max_block_txs_bound: genesis.params.max_block_txs,
             modules: BTreeMap::new(),
         };
         this.register(Box::new(identity::Identity));
@@ -305,6 +307,13 @@ impl Executor {
     /// The chain id.
     pub fn chain_id(&self) -> &str {
         &self.chain_id
+    }
+
+    /// The most transactions a block may ever hold: genesis' `max_block_txs`, which also bounds
+    /// the block size every node decodes with. Governance may lower the limit, never raise it
+    /// above this.
+    pub fn max_block_txs_bound(&self) -> u32 {
+        self.max_block_txs_bound
     }
 
     /// The names of the registered modules, in order.

@@ -297,7 +297,11 @@ fn validators(n: u8) -> Vec<xa_types::GenesisValidator> {
     (0..n)
         .map(|i| xa_types::GenesisValidator {
             name: format!("v{i}"),
-            consensus_key: vec![i; 32],
+            consensus_key: KeyPair::from_seed(Suite::Ed25519, &[i; 32])
+                .expect("seed")
+                .public_key()
+                .as_bytes()
+                .to_vec(),
             p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
         })
         .collect()
@@ -997,7 +1001,7 @@ fn governance_changes_validators_policies_params_and_runs_calls() {
         &mut city,
         &mut id,
         ProposalAction::RemoveValidator {
-            consensus_key: vec![0; 32],
+            consensus_key: validators(1)[0].consensus_key.clone(),
         },
     );
     let next: ValidatorSet = decode(&city.state[NEXT_KEY]).expect("next");
@@ -1156,4 +1160,23 @@ fn personal_data_is_readable_only_by_owner_org_admins_chain_admin_and_auditor() 
             .can_read(&city.state, Some(&city.addr(CITIZEN)), &pk)
             .expect("read")
     );
+}
+
+#[test]
+fn a_validator_key_consensus_cannot_use_is_refused_before_the_pool() {
+    let city = City::new(Suite::Ed25519);
+    // The first repeated-byte pattern that is not an Ed25519 point.
+    let bad = (0..=255u8)
+        .map(|b| vec![b; 32])
+        .find(|k| PublicKey::from_bytes(Suite::Ed25519, k).is_err())
+        .expect("some 32-byte strings are not curve points");
+    let mut validator = validators(1).pop().expect("v");
+    validator.consensus_key = bad;
+    let tx = city.tx_by(
+        HOUSING,
+        propose(ProposalAction::AddValidator { validator }, 60_000),
+    );
+    let err = city.ex.check_stateless(&tx).expect_err("refused");
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert!(err.message.contains("consensus_key"), "{}", err.message);
 }

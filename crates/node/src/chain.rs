@@ -381,6 +381,19 @@ impl Chain {
         matches!(self.store.block_hash(height), Ok(Some(h)) if Hash(h) == *hash)
     }
 
+    /// The most transactions a block on `view` may hold: the `max_block_txs` chain parameter in
+    /// state (governance may lower it), never above genesis' bound.
+    fn max_block_txs(&self, view: &dyn StateView) -> Result<usize, ChainError> {
+        let bound = self.genesis.params.max_block_txs;
+        let set = view
+            .get(xa_types::modules::governance::PARAMS_KEY)
+            .map_err(|e| ChainError::Execution(ExecutionError::State(e)))?
+            .and_then(|b| decode::<xa_types::ChainParams>(&b).ok())
+            .map(|p| p.max_block_txs)
+            .unwrap_or(bound);
+        Ok(set.clamp(1, bound) as usize)
+    }
+
     /// Build a block on `parent` from the mempool.
     pub fn build(
         &self,
@@ -400,18 +413,17 @@ impl Chain {
             .iter()
             .flat_map(|e| e.receipts.iter().map(|r| r.tx_hash))
             .collect();
-        let candidates = self
-            .mempool
-            .select(self.genesis.params.max_block_txs as usize, &exclude);
-        let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
-        let hashes: Vec<Hash> = candidates.iter().map(|(h, _)| *h).collect();
-        let height = ph.height + 1;
-        let time_ms = now_ms.max(ph.time_ms + 1);
         let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
         let view_ = View {
             store: &self.store,
             layers: &states,
         };
+        let max_txs = self.max_block_txs(&view_)?;
+        let candidates = self.mempool.select(max_txs, &exclude);
+        let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
+        let hashes: Vec<Hash> = candidates.iter().map(|(h, _)| *h).collect();
+        let height = ph.height + 1;
+        let time_ms = now_ms.max(ph.time_ms + 1);
         let outcome = self.executor.execute_hashed(
             &view_,
             BlockContext { height, time_ms },
@@ -542,6 +554,13 @@ impl Chain {
             store: &self.store,
             layers: &states,
         };
+        let max_txs = self.max_block_txs(&view_)?;
+        if block.block().txs.len() > max_txs {
+            return reject(format!(
+                "{} transactions exceed the chain's max_block_txs {max_txs}",
+                block.block().txs.len()
+            ));
+        }
         let outcome = match self.executor.execute_hashed(
             &view_,
             BlockContext {

@@ -346,3 +346,70 @@ async fn organizations_policies_proposals_keys_and_validators_are_readable() {
     assert_eq!(v["current"]["validators"].as_array().expect("set").len(), 1);
     assert!(v["pending"].is_null());
 }
+
+#[tokio::test]
+async fn a_block_size_limit_set_by_governance_bounds_the_next_blocks() {
+    let g = gov_node();
+    let tip_time = g.chain.tip_block().expect("tip").block().header.time_ms;
+    let set_param = |value: u64| {
+        Call::new(
+            governance::MODULE,
+            governance::PROPOSE,
+            &ProposeArgs {
+                action: ProposalAction::SetParam {
+                    name: "max_block_txs".into(),
+                    value,
+                },
+                expires_at_ms: tip_time + 3_600_000,
+            },
+        )
+    };
+    let approve = |id: u64| {
+        Call::new(
+            governance::MODULE,
+            governance::APPROVE,
+            &governance::ProposalIdArgs { id },
+        )
+    };
+    // Above genesis' bound (what every node decodes blocks with): the executing approval fails.
+    let v = submit_and_commit(&g, &signed(&g.operator, 0, set_param(50_000))).await;
+    assert_eq!(v["receipt"]["status"], "success", "{v}");
+    let v = submit_and_commit(&g, &signed(&g.housing_admin, 0, approve(1))).await;
+    assert_eq!(v["receipt"]["code"], "INVALID_ARGUMENT", "{v}");
+    // Two founding bureaus agree on 2 transactions per block.
+    submit_and_commit(&g, &signed(&g.operator, 1, set_param(2))).await;
+    let v = submit_and_commit(&g, &signed(&g.housing_admin, 1, approve(2))).await;
+    assert_eq!(v["receipt"]["status"], "success", "{v}");
+
+    for nonce in 0..5 {
+        let tx = signed(
+            &g.citizen,
+            nonce,
+            Call::new(
+                "notary",
+                "anchor",
+                &AnchorArgs {
+                    digest: Suite::Ed25519.hash(&nonce.to_le_bytes()),
+                    title: "t".into(),
+                    file_size: 1,
+                    kind: "k".into(),
+                },
+            ),
+        );
+        let (status, v) = request(
+            &g.app,
+            Method::POST,
+            "/v1/transactions",
+            None,
+            Some(serde_json::to_value(&tx).expect("json")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    }
+    let sizes = [
+        commit_next(&g.chain).await.block().txs.len(),
+        commit_next(&g.chain).await.block().txs.len(),
+        commit_next(&g.chain).await.block().txs.len(),
+    ];
+    assert_eq!(sizes, [2, 2, 1]);
+}
