@@ -3,92 +3,14 @@
 
 use serde_json::Value;
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Stdio},
+    time::Duration,
 };
 use xa_client::Client;
-use xa_types::{
-    Call, Hash, KeyPair,
-    modules::notary::{ANCHOR, AnchorArgs, MODULE},
-};
 
-const BIN: &str = env!("CARGO_BIN_EXE_xachain");
+mod common;
 
-/// Kills every process it holds (and the devnet's validators) when dropped.
-struct Cleanup {
-    children: Vec<Child>,
-    pid_files: Vec<PathBuf>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for f in &self.pid_files {
-            if let Ok(pid) = std::fs::read_to_string(f) {
-                let _ = Command::new("kill").args(["-9", pid.trim()]).status();
-            }
-        }
-    }
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn height(c: &Client) -> Option<u64> {
-    c.status().ok().and_then(|s| s["height"].as_u64())
-}
-
-fn anchor(client: &Client, key: &KeyPair, i: u32) -> Hash {
-    let digest = xa_types::Suite::Ed25519.hash(format!("process test document {i}").as_bytes());
-    let call = Call::new(
-        MODULE,
-        ANCHOR,
-        &AnchorArgs {
-            digest,
-            title: format!("doc-{i}.pdf"),
-            file_size: 100 + i as u64,
-            kind: "test".into(),
-        },
-    );
-    // The test keeps the nonce itself: validators may lag one another by a block.
-    let tx = client
-        .build_with_nonce(key, call, 1_000, i as u64)
-        .expect("build transaction");
-    let r: Value = client.submit(&tx, true).expect("submit and wait");
-    assert_eq!(r["status"], "committed", "{r}");
-    assert_eq!(r["receipt"]["status"], "success", "{r}");
-    r["hash"].as_str().expect("hash").parse().expect("hash hex")
-}
-
-fn spawn_node(dir: &Path, i: usize) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(format!("node-{i}/node.log")))
-        .expect("log");
-    Command::new(BIN)
-        .args(["node", "--config"])
-        .arg(dir.join(format!("node-{i}/config.json")))
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn node")
-}
+use common::{BIN, Cleanup, anchor, height, spawn_node, wait_for};
 
 #[test]
 fn devnet_survives_kill_and_restart_and_all_agree() {

@@ -1,0 +1,103 @@
+//! Shared harness of the process-level tests: spawning nodes, cleaning up, polling.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use xa_client::Client;
+use xa_types::{
+    Call, Hash, KeyPair,
+    modules::notary::{ANCHOR, AnchorArgs, MODULE},
+};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_xachain");
+
+/// Kills every process it holds (and the devnet's validators) when dropped.
+pub struct Cleanup {
+    /// Processes to kill.
+    pub children: Vec<Child>,
+    /// Pid files of processes to kill.
+    pub pid_files: Vec<PathBuf>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for f in &self.pid_files {
+            if let Ok(pid) = std::fs::read_to_string(f) {
+                let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+            }
+        }
+    }
+}
+
+/// Poll `f` every 100 ms until it gives a value, failing after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The node's committed height.
+pub fn height(c: &Client) -> Option<u64> {
+    c.status().ok().and_then(|s| s["height"].as_u64())
+}
+
+/// Anchor document `i` with nonce `i` and wait for its commit.
+pub fn anchor(client: &Client, key: &KeyPair, i: u32) -> Hash {
+    let digest = xa_types::Suite::Ed25519.hash(format!("process test document {i}").as_bytes());
+    let call = Call::new(
+        MODULE,
+        ANCHOR,
+        &AnchorArgs {
+            digest,
+            title: format!("doc-{i}.pdf"),
+            file_size: 100 + i as u64,
+            kind: "test".into(),
+        },
+    );
+    // The test keeps the nonce itself: validators may lag one another by a block.
+    let tx = client
+        .build_with_nonce(key, call, 1_000, i as u64)
+        .expect("build transaction");
+    let r: Value = client.submit(&tx, true).expect("submit and wait");
+    assert_eq!(r["status"], "committed", "{r}");
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+    r["hash"].as_str().expect("hash").parse().expect("hash hex")
+}
+
+/// Start validator `i` of the network in `dir`.
+pub fn spawn_node(dir: &Path, i: usize) -> Child {
+    spawn_config(&dir.join(format!("node-{i}")))
+}
+
+/// Start the node whose `config.json` is in `node_dir`; it logs to `node.log` there.
+pub fn spawn_config(node_dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(node_dir.join("node.log"))
+        .expect("log");
+    Command::new(BIN)
+        .args(["node", "--config"])
+        .arg(node_dir.join("config.json"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn node")
+}
