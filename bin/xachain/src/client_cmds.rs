@@ -57,6 +57,17 @@ pub enum TxCmd {
         /// Transaction hash.
         hash: String,
     },
+    /// Add your signature (--key) to a transaction saved with `--save-tx`: a multi-signature
+    /// transaction whose co-signers' authority counts toward the call's policy.
+    Cosign {
+        /// The transaction file (JSON); signed in place.
+        file: PathBuf,
+    },
+    /// Submit a transaction file and wait until it is committed.
+    Submit {
+        /// The transaction file (JSON).
+        file: PathBuf,
+    },
 }
 
 /// `xachain block ...`
@@ -199,7 +210,27 @@ pub fn notary(cmd: NotaryCmd, opts: &ClientOpts) -> Result<()> {
 /// `tx`.
 pub fn tx(cmd: TxCmd, opts: &ClientOpts) -> Result<()> {
     let client = Client::new(&opts.api);
-    let TxCmd::Get { hash } = cmd;
+    let hash = match cmd {
+        TxCmd::Get { hash } => hash,
+        TxCmd::Cosign { file } => {
+            let mut tx = read_tx(&file)?;
+            let key = load_key(opts)?;
+            tx.cosign(&key);
+            write_tx(&file, &tx)?;
+            println!(
+                "{}: {} signature(s); submit with `xachain tx submit {}`",
+                file.display(),
+                tx.signatures.len(),
+                file.display()
+            );
+            return Ok(());
+        }
+        TxCmd::Submit { file } => {
+            let tx = read_tx(&file)?;
+            crate::gov_cmds::submit_and_report(opts, &client, &tx)?;
+            return Ok(());
+        }
+    };
     let v = client.get(&format!("/v1/transactions/{hash}"))?;
     print(opts, &v, |v| {
         println!("hash:   {}", v["hash"].as_str().unwrap_or(""));
@@ -218,6 +249,20 @@ pub fn tx(cmd: TxCmd, opts: &ClientOpts) -> Result<()> {
         }
     });
     Ok(())
+}
+
+/// Read a transaction saved as JSON.
+pub fn read_tx(path: &Path) -> Result<xa_types::Transaction> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a transaction (JSON)", path.display()))
+}
+
+/// Save a transaction as JSON.
+pub fn write_tx(path: &Path, tx: &xa_types::Transaction) -> Result<()> {
+    let text = serde_json::to_string_pretty(tx)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
 }
 
 /// `block`.
@@ -264,6 +309,15 @@ pub fn status(opts: &ClientOpts) -> Result<()> {
         println!(
             "validators: {}",
             v["validators"].as_array().map(|a| a.len()).unwrap_or(0)
+        );
+        println!(
+            "epoch:      {} ({})",
+            v["consensus"]["epoch"],
+            if v["consensus"]["voting"] == true {
+                "this node votes"
+            } else {
+                "this node follows without voting"
+            }
         );
         println!("mempool:    {}", v["mempool_size"]);
     });

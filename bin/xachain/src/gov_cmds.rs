@@ -274,7 +274,26 @@ fn send(opts: &ClientOpts, call: Call) -> Result<Value> {
 
 fn send_with(opts: &ClientOpts, client: &Client, key: &KeyPair, call: Call) -> Result<Value> {
     let tx = client.build(key, call, 100)?;
-    let result = client.submit(&tx, true)?;
+    if let Some(path) = &opts.save_tx {
+        crate::client_cmds::write_tx(path, &tx)?;
+        println!(
+            "saved to {} (not submitted); co-signers run `xachain tx cosign {}`",
+            path.display(),
+            path.display()
+        );
+        return Ok(Value::Null);
+    }
+    submit_and_report(opts, client, &tx)
+}
+
+/// Submit `tx`, wait for its commit and print the receipt; a committed but failed call is an
+/// error with its code.
+pub fn submit_and_report(
+    opts: &ClientOpts,
+    client: &Client,
+    tx: &xa_types::Transaction,
+) -> Result<Value> {
+    let result = client.submit(tx, true)?;
     print(opts, &result, |v| {
         let r = &v["receipt"];
         println!("transaction: {}", v["hash"].as_str().unwrap_or(""));

@@ -38,6 +38,10 @@ pub struct ClientOpts {
     /// Log in with --key before reading, to see private data that account may read.
     #[arg(long, global = true)]
     pub login: bool,
+    /// Write the signed transaction to this file instead of submitting it, for co-signers
+    /// (`xachain tx cosign`, then `xachain tx submit`).
+    #[arg(long, global = true)]
+    pub save_tx: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
