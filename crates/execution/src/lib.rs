@@ -144,6 +144,9 @@ pub struct BlockOutcome {
     pub included: Vec<usize>,
     /// Transactions left out in [`Mode::Build`], with why.
     pub excluded: Vec<(usize, TxError)>,
+    /// For each key a successful call wrote, the hash of the last transaction that wrote it
+    /// (the key-history chain records it; see `xa_types::modules::history`).
+    pub writers: BTreeMap<Vec<u8>, Hash>,
 }
 
 /// Why a block could not be executed.
@@ -380,6 +383,9 @@ impl Executor {
             let receipt = match result {
                 Ok(()) => {
                     let CallContext { writes, events, .. } = ctx;
+                    for key in writes.keys() {
+                        outcome.writers.insert(key.clone(), tx_hash);
+                    }
                     overlay.writes.extend(writes);
                     Receipt {
                         tx_hash,

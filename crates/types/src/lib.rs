@@ -177,6 +177,10 @@ pub struct Header {
     pub receipts_root: Hash,
     /// Root of the authenticated state after executing this block.
     pub state_root: Hash,
+    /// Merkle root ([`merkle::root`], RFC 6962 layout) over the hashes of every block before
+    /// this one, genesis first: `height` leaves. Proves old headers and consistency between
+    /// heights against this one.
+    pub history_root: Hash,
 }
 
 impl Header {

@@ -1,5 +1,6 @@
 //! Argument and record types of the built-in modules, shared by node and clients.
 
 pub mod accounts;
+pub mod history;
 pub mod notary;
 pub mod validators;
