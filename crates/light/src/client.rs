@@ -318,23 +318,30 @@ impl LightClient {
         })
     }
 
-    /// Trust the validator set of `set.epoch`, proven by a state proof of `validators/set`
-    /// against the verified header at the last height of the previous epoch.
+    /// Trust `set` as the validator set of the epoch after `height`, proven by a state proof of
+    /// `validators/set` against the verified header at `height`, which must be the last height
+    /// of its epoch. Returns the epoch it governs. (The set's own `epoch` field names the epoch
+    /// it was decided for; an unchanged set keeps its older number.)
     pub fn verify_set_change(
         &mut self,
         height: u64,
         set: &ValidatorSet,
         proof: &StateProof,
-    ) -> LightResult<()> {
+    ) -> LightResult<u64> {
         let l = self.epoch_length();
-        if set.epoch == 0 || validators::last_height_of(set.epoch - 1, l) != Some(height) {
+        if !validators::is_last_in_epoch(height, l) {
+            return Err(err(
+                ErrorKind::Mismatch,
+                "header.height",
+                format!("{height} is not the last height of an epoch"),
+            ));
+        }
+        let epoch = validators::epoch_of(height, l) + 1;
+        if set.epoch > epoch {
             return Err(err(
                 ErrorKind::Mismatch,
                 "set.epoch",
-                format!(
-                    "epoch {} is not governed by the state after height {height}",
-                    set.epoch
-                ),
+                format!("{} is after the epoch {epoch} it would govern", set.epoch),
             ));
         }
         let root = self.trusted(height, "header")?.header.state_root;
@@ -348,8 +355,8 @@ impl LightClient {
         .map_err(|e| err(ErrorKind::Proof, "proof", e.to_string()))?;
         let trusted =
             TrustedSet::new(set.clone()).map_err(|e| err(ErrorKind::Malformed, "set", e))?;
-        self.sets.insert(set.epoch, trusted);
-        Ok(())
+        self.sets.insert(epoch, trusted);
+        Ok(epoch)
     }
 
     /// Check that `tx` with `receipt` is transaction `tx_proof.index` of the verified block at
@@ -365,6 +372,22 @@ impl LightClient {
         let suite = self.suite();
         let h = &self.trusted(height, "height")?.header;
         let tx_hash = tx.hash(suite);
+        // The tx hash covers the body only: the signatures are checked here, as validators did.
+        let body = tx.body.signing_bytes();
+        if tx.signatures.is_empty() {
+            return Err(err(ErrorKind::Mismatch, "transaction.signatures", "none"));
+        }
+        for (i, s) in tx.signatures.iter().enumerate() {
+            if s.public_key.suite() != suite
+                || xa_crypto::verify(&s.public_key, &body, &s.signature).is_err()
+            {
+                return Err(err(
+                    ErrorKind::Proof,
+                    &format!("transaction.signatures[{i}]"),
+                    "does not verify over the transaction body",
+                ));
+            }
+        }
         if receipt.tx_hash != tx_hash {
             return Err(err(
                 ErrorKind::Mismatch,

@@ -180,7 +180,7 @@ impl Package {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         let package: Package = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let part = if path == "." {
+            let part = if path.is_empty() || path == "." {
                 "package".to_string()
             } else {
                 path
@@ -269,10 +269,10 @@ pub fn verify_package(package: &Package, genesis: Option<&Genesis>) -> LightResu
         client
             .verify_certified(&change.header.header, &change.header.certificate)
             .map_err(|e| e.within(&format!("{at}.header")))?;
-        client
+        let epoch = client
             .verify_set_change(change.header.header.height, &change.set, &change.proof)
             .map_err(|e| e.within(&at))?;
-        epochs.push(change.set.epoch);
+        epochs.push(epoch);
     }
     for (i, h) in package.headers.iter().enumerate() {
         client
