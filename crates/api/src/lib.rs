@@ -5,6 +5,8 @@
 //! [`xa_node::Chain`] (committed storage and the mempool); writes only enter the mempool.
 
 pub mod auth;
+pub mod certificate;
+pub mod evidence;
 mod openapi;
 
 use axum::{
@@ -158,6 +160,7 @@ pub fn router(
             get(|| async { Json(openapi::document()) }),
         )
         .route("/metrics", get(metrics_text))
+        .merge(evidence::routes())
         // After the routes: it applies to those already added.
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             ApiError::new(
