@@ -3,6 +3,7 @@
 mod bench;
 mod client_cmds;
 mod devnet;
+mod evidence_cmds;
 mod init;
 
 use anyhow::Result;
@@ -81,6 +82,19 @@ enum Cmd {
     },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
+    /// Evidence packages: records with their proofs, headers, certificates and set lineage.
+    Evidence {
+        #[command(subcommand)]
+        cmd: EvidenceCmd,
+    },
+    /// Verify an evidence package offline, against the genesis file.
+    Verify(evidence_cmds::VerifyArgs),
+}
+
+#[derive(Subcommand)]
+enum EvidenceCmd {
+    /// Export an evidence package from a node.
+    Export(evidence_cmds::ExportArgs),
 }
 
 fn main() {
@@ -95,6 +109,10 @@ fn main() {
         Cmd::Block { cmd, opts } => client_cmds::block(cmd, &opts),
         Cmd::Status { opts } => client_cmds::status(&opts),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Evidence {
+            cmd: EvidenceCmd::Export(args),
+        } => evidence_cmds::export(&args),
+        Cmd::Verify(args) => evidence_cmds::verify(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
