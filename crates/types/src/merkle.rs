@@ -471,4 +471,47 @@ mod tests {
             assert_eq!(root(Suite::Sm2, &leaves(n)).to_string(), sm3, "sm3 n={n}");
         }
     }
+
+    /// Frozen consistency proof from 3 to 7 leaves `[i; 32]`, computed independently with
+    /// Python hashlib (RFC 9162 SUBPROOF), quoted in docs/proofs.md.
+    #[test]
+    fn consistency_vectors() {
+        let cases = [
+            (
+                Suite::Ed25519,
+                "7318881c41fce3c1de3640df8e8c110c93f43f686b74204a9d1ad5b8c71c2047",
+                [
+                    "cba8c596120bdb69debbd923d92cba948bde7c7d06a465a1bb7d98d3116038fa",
+                    "acaa04663a8547a2f70c60cc18f9378796b13c4f9a08f70d6adae662365b30c6",
+                    "28fb81e496897e0ce886f08602392e9239b65c659041e5202163e58ad898f444",
+                    "1f3f95843413191fe7521996b6b1e4147d703b1702c475a478ad25a6f6b415b4",
+                ],
+            ),
+            (
+                Suite::Sm2,
+                "04aea4a1c1fa0c15c88322d0df7b846c580af428a7afaafa7f1e81b19399689f",
+                [
+                    "55d4bb12d3aebdb60ea195f9a293cd326a576aeebcc7245a5017baf2bc2fa366",
+                    "3dfe546add1b22a0f7c48f3bd328a01333c46975e86f8339a2cdf267f52f7aab",
+                    "5c7633eb2815ff2dfee77f8c67eeb49013606d10ec966818265ab0e7dae2276f",
+                    "1c56ae29af54ef6697a442ad7c1fb667d22d1449f2691d4219f9cb7bb743a2c1",
+                ],
+            ),
+        ];
+        let l = leaves(7);
+        for (suite, root7, path) in cases {
+            assert_eq!(root(suite, &l).to_string(), root7);
+            let p = prove_consistency_with(suite, 3, 7, &mut perfect_of(suite, &l))
+                .unwrap()
+                .unwrap();
+            let got: Vec<String> = p.path.iter().map(ToString::to_string).collect();
+            assert_eq!(got, path);
+            assert!(verify_consistency(
+                suite,
+                &root(suite, &l[..3]),
+                &root(suite, &l),
+                &p
+            ));
+        }
+    }
 }

@@ -387,3 +387,49 @@ fn mutated_packages_never_panic() {
     assert_eq!(e.kind, ErrorKind::Malformed);
     println!("{n} mutated packages rejected without a panic");
 }
+
+/// Frozen evidence packages (docs/vectors/): each must still verify, byte for byte, and its
+/// SHA-256 is pinned so that the checked-in files cannot drift. `XA_WRITE_VECTORS=1`
+/// regenerates them (then update the pinned hashes and docs/proofs.md).
+#[test]
+fn frozen_package_vectors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/vectors");
+    if std::env::var_os("XA_WRITE_VECTORS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for suite in SUITES {
+            let mut c = TestChain::new(suite, 4);
+            c.change_set(4..8);
+            c.empty(5);
+            let (digest, _, _) = c.anchor("vector.pdf", Some(false));
+            c.empty(1);
+            let p = export::notary(&c.store, &c.genesis, &digest).unwrap();
+            std::fs::write(dir.join(format!("notary-{}.json", suite.name())), bytes(&p)).unwrap();
+            std::fs::write(
+                dir.join(format!("genesis-{}.json", suite.name())),
+                serde_json::to_vec_pretty(&c.genesis).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    for (suite, pinned) in [(Suite::Ed25519, PINNED_ED25519), (Suite::Sm2, PINNED_SM2)] {
+        let file = std::fs::read(dir.join(format!("notary-{}.json", suite.name()))).unwrap();
+        let genesis: xa_types::Genesis = serde_json::from_slice(
+            &std::fs::read(dir.join(format!("genesis-{}.json", suite.name()))).unwrap(),
+        )
+        .unwrap();
+        let r = verify_bytes(&file, Some(&genesis)).expect("frozen package verifies");
+        assert_eq!(r.epochs, vec![1]);
+        assert_eq!(r.notary.unwrap().title, "vector.pdf");
+        let sha = Suite::Ed25519.hash(&file).to_string();
+        println!("{suite:?}: {} bytes, sha256 {sha}", file.len());
+        assert_eq!(
+            sha,
+            pinned,
+            "docs/vectors/notary-{}.json changed",
+            suite.name()
+        );
+    }
+}
+
+const PINNED_ED25519: &str = "bb5ba3d27b975fd2640c82e48080ef5b9a8468c16dbe4fd4d9f173d5772d0996";
+const PINNED_SM2: &str = "e243246160984738ab4049b6074399ec560071a927c318440a0f54b9d1ed9a0a";
