@@ -41,13 +41,10 @@ pub fn root(suite: Suite, leaves: &[Hash]) -> Hash {
     }
 }
 
-/// Largest power of two strictly less than `n` (n >= 2).
+/// Largest power of two strictly less than `n` (n >= 2); no overflow for any `n`, since proof
+/// sizes come from untrusted input.
 fn split(n: usize) -> usize {
-    let mut k = 1;
-    while k * 2 < n {
-        k *= 2;
-    }
-    k
+    1usize << (usize::BITS - 1 - (n.max(2) - 1).leading_zeros())
 }
 
 /// An audit path proving one leaf's place under a root.
@@ -474,6 +471,32 @@ mod tests {
 
     /// Frozen consistency proof from 3 to 7 leaves `[i; 32]`, computed independently with
     /// Python hashlib (RFC 9162 SUBPROOF), quoted in docs/proofs.md.
+    #[test]
+    fn absurd_sizes_are_refused_without_panic() {
+        let r = Hash([1; 32]);
+        for size in [u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) + 1] {
+            let p = InclusionProof {
+                index: size - 1,
+                size,
+                path: vec![r; 3],
+            };
+            assert!(!verify(Suite::Ed25519, &r, &r, &p));
+            let c = ConsistencyProof {
+                size1: size - 1,
+                size2: size,
+                path: vec![r; 3],
+            };
+            assert!(!verify_consistency(Suite::Ed25519, &r, &r, &c));
+        }
+        for n in 2..70usize {
+            let mut k = 1;
+            while k * 2 < n {
+                k *= 2;
+            }
+            assert_eq!(split(n), k, "n={n}");
+        }
+    }
+
     #[test]
     fn consistency_vectors() {
         let cases = [
