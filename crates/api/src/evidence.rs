@@ -21,6 +21,29 @@ use xa_types::{
     modules::{notary::NotaryRecord, validators},
 };
 
+/// `?proof=true` on a read endpoint: attach the evidence package proving the answer.
+#[derive(Deserialize)]
+pub(crate) struct ProofQuery {
+    #[serde(default)]
+    pub(crate) proof: bool,
+}
+
+/// The package from `f` as JSON when `wanted`, else `null`.
+pub(crate) async fn proof(
+    s: &ApiState,
+    wanted: bool,
+    f: impl FnOnce(&xa_storage::Store, &xa_types::Genesis) -> Result<Package, ExportError>
+    + Send
+    + 'static,
+) -> Result<Value, ApiError> {
+    if !wanted {
+        return Ok(Value::Null);
+    }
+    let chain = s.chain.clone();
+    let package = blocking(move || f(&chain.store, &chain.genesis)).await?;
+    serde_json::to_value(package).map_err(ApiError::internal)
+}
+
 /// Most headers one range request returns.
 pub const MAX_HEADER_RANGE: u64 = 1_000;
 

@@ -362,9 +362,11 @@ fn parse_hash(field: &str, s: &str) -> Result<Hash, ApiError> {
 async fn transaction(
     State(s): State<ApiState>,
     hash: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let hash = path(hash)?;
     let hash = parse_hash("hash", &hash)?;
+    let q = query(q)?;
     let store = &s.chain.store;
     if let Some((height, index)) = store.tx_location(&hash.0).map_err(ApiError::internal)? {
         let receipt = store
@@ -383,6 +385,10 @@ async fn transaction(
             "index": index,
             "receipt": receipt,
             "transaction": tx,
+            "proof": evidence::proof(&s, q.proof, move |st, g| {
+                xa_light::export::transaction(st, g, &hash)
+            })
+            .await?,
         })));
     }
     if s.chain.mempool.contains(&hash) {
@@ -417,8 +423,10 @@ fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
 async fn block(
     State(s): State<ApiState>,
     id: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let id = path(id)?;
+    let q = query(q)?;
     let height = if id == "latest" {
         s.chain.tip().0
     } else {
@@ -429,7 +437,12 @@ async fn block(
             )
         })?
     };
-    block_json(&s, height).map(Json)
+    let mut out = block_json(&s, height)?;
+    out["proof"] = evidence::proof(&s, q.proof, move |st, g| {
+        xa_light::export::header(st, g, height)
+    })
+    .await?;
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]
@@ -510,9 +523,11 @@ async fn state_entry(
 async fn notary(
     State(s): State<ApiState>,
     digest: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let digest = path(digest)?;
     let digest = parse_hash("digest", &digest)?;
+    let q = query(q)?;
     let bytes = s
         .chain
         .store
@@ -526,15 +541,23 @@ async fn notary(
         .block_hash(record.height)
         .map_err(ApiError::internal)?
         .map(Hash);
-    Ok(Json(json!({"record": record, "block_hash": block_hash})))
+    let proof = evidence::proof(&s, q.proof, move |st, g| {
+        xa_light::export::notary(st, g, &digest)
+    })
+    .await?;
+    Ok(Json(
+        json!({"record": record, "block_hash": block_hash, "proof": proof}),
+    ))
 }
 
 async fn account(
     State(s): State<ApiState>,
     address: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let address = path(address)?;
     let address: Address = parse_hash("address", &address)?;
+    let q = query(q)?;
     let account = s
         .chain
         .store
@@ -546,8 +569,12 @@ async fn account(
         .chain
         .mempool
         .pending_next_nonce(&address, account.next_nonce);
+    let proof = evidence::proof(&s, q.proof, move |st, g| {
+        xa_light::export::state(st, g, &account_key(&address), None)
+    })
+    .await?;
     Ok(Json(
-        json!({"address": address, "account": account, "pending_next_nonce": pending_next_nonce}),
+        json!({"address": address, "account": account, "pending_next_nonce": pending_next_nonce, "proof": proof}),
     ))
 }
 

@@ -41,12 +41,12 @@ pub fn document() -> Value {
             }},
             "/v1/transactions/{hash}": {"get": {
                 "summary": "A transaction's status, block and receipt",
-                "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}],
+                "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/blocks/{id}": {"get": {
                 "summary": "A block by height, or the latest",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"oneOf": [{"type": "integer"}, {"const": "latest"}]}}],
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"oneOf": [{"type": "integer"}, {"const": "latest"}]}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/state/{module}/{key}": {"get": {
@@ -61,12 +61,12 @@ pub fn document() -> Value {
             }},
             "/v1/notary/{digest}": {"get": {
                 "summary": "A notarized record with its block, time and signers",
-                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}],
+                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/accounts/{address}": {"get": {
                 "summary": "An account's next nonce and keys",
-                "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}],
+                "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
             "/v1/auth/challenge": {"post": {

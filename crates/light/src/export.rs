@@ -395,3 +395,20 @@ pub fn consistency<S: EvidenceSource + ?Sized>(
     .ok_or_else(|| ExportError::NotFound(format!("height {from} is after {to}")))?;
     b.finish(Record::Consistency(ConsistencyEvidence { from, to, proof }))
 }
+
+/// A package proving the header at `height`: a consistency proof from `height` to the latest
+/// certified height at or above it, so both headers are verified (the older one through the
+/// newer one's history root when it has no certificate of its own).
+pub fn header<S: EvidenceSource + ?Sized>(
+    src: &S,
+    genesis: &Genesis,
+    height: u64,
+) -> Result<Package> {
+    let anchor = Builder::new(src, genesis).latest_certified()?;
+    if anchor < height {
+        return Err(ExportError::Unavailable(format!(
+            "no certified block at or after height {height} yet"
+        )));
+    }
+    consistency(src, genesis, height, anchor)
+}

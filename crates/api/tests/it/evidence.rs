@@ -195,6 +195,24 @@ async fn evidence_packages_verify_offline_for_both_suites() {
             assert!(html.contains(needle), "certificate lacks {needle}");
         }
 
+        // ?proof=true on the plain read endpoints attaches a package that verifies.
+        for uri in [
+            format!("/v1/notary/{d}?proof=true"),
+            format!("/v1/transactions/{tx_hash}?proof=true"),
+            "/v1/blocks/1?proof=true".to_string(),
+            format!(
+                "/v1/accounts/{}?proof=true",
+                xa_types::address_of(&n.key.public_key())
+            ),
+        ] {
+            let (status, v) = get(&n.app, &uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}: {v}");
+            let p: xa_light::Package = serde_json::from_value(v["proof"].clone()).expect(&uri);
+            xa_light::verify_bytes(&p.to_bytes(), Some(&g)).expect(&uri);
+        }
+        let (_, v) = get(&n.app, &format!("/v1/notary/{d}")).await;
+        assert!(v["proof"].is_null());
+
         let missing = digest(suite, 99);
         let (status, _) = get(&n.app, &format!("/v1/evidence/notary/{missing}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
