@@ -78,7 +78,7 @@ mod tree;
 pub use error::{ProofError, StorageError};
 pub use hash::HashAlgo;
 pub use proof::{ProofLeaf, ProofSibling, StateProof, verify_proof};
-pub use store::{BlockCommit, Store};
+pub use store::{BlockCommit, Store, Version};
 pub use tree::{EMPTY_ROOT, PendingState};
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
+/// One committed version of a key: `(height, value)`, `None` for a deletion.
+pub type Version = (u64, Option<Vec<u8>>);
+
 /// Everything written for one block by [`Store::commit_block`], in one atomic, durable batch.
 #[derive(Debug, Clone)]
 pub struct BlockCommit {
@@ -602,11 +605,7 @@ impl Store {
 
     /// Every committed version of `key` up to `version`, oldest first: `(version, value)`, with
     /// `None` for a deletion. Versions are the heights at which the key was written.
-    pub fn versions(
-        &self,
-        key: &[u8],
-        version: u64,
-    ) -> Result<Vec<(u64, Option<Vec<u8>>)>, StorageError> {
+    pub fn versions(&self, key: &[u8], version: u64) -> Result<Vec<Version>, StorageError> {
         self.require_version(version)?;
         let key_hash = self.inner.algo.hash(key);
         let lo = schema::value_key(&key_hash, 0);

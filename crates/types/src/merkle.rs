@@ -142,7 +142,7 @@ pub fn range_root<E>(
     if len == 0 {
         return Ok(suite.hash(&[]));
     }
-    if len.is_power_of_two() && start % len == 0 {
+    if len.is_power_of_two() && start.is_multiple_of(len) {
         return perfect(len.trailing_zeros(), start / len);
     }
     let k = split(len as usize) as u64;
