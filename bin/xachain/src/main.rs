@@ -3,6 +3,7 @@
 mod bench;
 mod client_cmds;
 mod devnet;
+mod evidence_cmds;
 mod gov_cmds;
 mod init;
 
@@ -131,6 +132,19 @@ enum Cmd {
     },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
+    /// Evidence packages: records with their proofs, headers, certificates and set lineage.
+    Evidence {
+        #[command(subcommand)]
+        cmd: EvidenceCmd,
+    },
+    /// Verify an evidence package offline, against the genesis file.
+    Verify(evidence_cmds::VerifyArgs),
+}
+
+#[derive(Subcommand)]
+enum EvidenceCmd {
+    /// Export an evidence package from a node.
+    Export(evidence_cmds::ExportArgs),
 }
 
 fn main() {
@@ -151,6 +165,10 @@ fn main() {
         Cmd::Proposal { cmd, opts } => gov_cmds::proposal(cmd, &opts),
         Cmd::Validator { cmd, opts } => gov_cmds::validator(cmd, &opts),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Evidence {
+            cmd: EvidenceCmd::Export(args),
+        } => evidence_cmds::export(&args),
+        Cmd::Verify(args) => evidence_cmds::verify(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -4,7 +4,11 @@
 //! with a 4xx status for bad input and 5xx only for node faults. Reads go through
 //! [`xa_node::Chain`] (committed storage and the mempool); writes only enter the mempool.
 
+#![recursion_limit = "256"]
+
 pub mod auth;
+pub mod certificate;
+pub mod evidence;
 mod identity;
 mod openapi;
 
@@ -169,6 +173,7 @@ pub fn router(
             get(|| async { Json(openapi::document()) }),
         )
         .route("/metrics", get(metrics_text))
+        .merge(evidence::routes())
         // After the routes: it applies to those already added.
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             ApiError::new(
@@ -387,9 +392,11 @@ async fn transaction(
     State(s): State<ApiState>,
     caller: auth::Caller,
     hash: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let hash = path(hash)?;
     let hash = parse_hash("hash", &hash)?;
+    let q = query(q)?;
     let store = &s.chain.store;
     if let Some((height, index)) = store.tx_location(&hash.0).map_err(ApiError::internal)? {
         let receipt = store
@@ -397,9 +404,16 @@ async fn transaction(
             .map_err(ApiError::internal)?
             .and_then(|b| decode::<Receipt>(&b).ok());
         let block = s.chain.block_at(height).map_err(ApiError::internal)?;
-        let tx = block
+        let raw = block
             .as_ref()
-            .and_then(|b| b.block().txs.get(index as usize).cloned())
+            .and_then(|b| b.block().txs.get(index as usize).cloned());
+        // The evidence package carries the whole transaction: only for those who may see it.
+        if q.proof
+            && let Some(tx) = &raw
+        {
+            ensure_call_visible(&s, caller.0.as_ref(), tx)?;
+        }
+        let tx = raw
             .map(|tx| redact(&s, caller.0.as_ref(), tx))
             .transpose()?;
         return Ok(Json(json!({
@@ -410,12 +424,62 @@ async fn transaction(
             "index": index,
             "receipt": receipt,
             "transaction": tx,
+            "proof": evidence::proof(&s, q.proof, move |st, g| {
+                xa_light::export::transaction(st, g, &hash)
+            })
+            .await?,
         })));
     }
     if s.chain.mempool.contains(&hash) {
         return Ok(Json(json!({"hash": hash, "status": "pending"})));
     }
     Err(ApiError::not_found(format!("hash: no transaction {hash}")))
+}
+
+/// Refuse (403) a read of a private state entry by a caller who may not read it: nothing of it
+/// (value, proof, even existence) reaches them. Roles are judged on the latest committed state.
+pub(crate) fn ensure_readable(
+    s: &ApiState,
+    caller: Option<&Address>,
+    raw_key: &[u8],
+    name: &str,
+) -> Result<(), ApiError> {
+    let ok = s
+        .chain
+        .executor
+        .can_read(&identity::Latest(&s.chain.store), caller, raw_key)
+        .map_err(ApiError::internal)?;
+    if ok {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::PermissionDenied,
+        format!(
+            "key: {name} is private; log in (/v1/auth/token) as its owner, an administrator of its organization, a chain_admin or an auditor"
+        ),
+    ))
+}
+
+/// Refuse (403) what would show a private call's arguments to a caller who may not see them.
+pub(crate) fn ensure_call_visible(
+    s: &ApiState,
+    caller: Option<&Address>,
+    tx: &Transaction,
+) -> Result<(), ApiError> {
+    let ok = s
+        .chain
+        .executor
+        .can_see_call(&identity::Latest(&s.chain.store), caller, &tx.body.call)
+        .map_err(ApiError::internal)?;
+    if ok {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::PermissionDenied,
+        "hash: the transaction is a private call; its evidence is for parties allowed to read it (log in at /v1/auth/token)",
+    ))
 }
 
 /// A transaction as `caller` may see it: the arguments of a private call (e.g. an account
@@ -465,8 +529,10 @@ fn block_json(s: &ApiState, height: u64) -> Result<Value, ApiError> {
 async fn block(
     State(s): State<ApiState>,
     id: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let id = path(id)?;
+    let q = query(q)?;
     let height = if id == "latest" {
         s.chain.tip().0
     } else {
@@ -477,7 +543,12 @@ async fn block(
             )
         })?
     };
-    block_json(&s, height).map(Json)
+    let mut out = block_json(&s, height)?;
+    out["proof"] = evidence::proof(&s, q.proof, move |st, g| {
+        xa_light::export::header(st, g, height)
+    })
+    .await?;
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]
@@ -657,9 +728,11 @@ async fn state_entry(
 async fn notary(
     State(s): State<ApiState>,
     digest: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let digest = path(digest)?;
     let digest = parse_hash("digest", &digest)?;
+    let q = query(q)?;
     let bytes = s
         .chain
         .store
@@ -673,17 +746,30 @@ async fn notary(
         .block_hash(record.height)
         .map_err(ApiError::internal)?
         .map(Hash);
-    Ok(Json(json!({"record": record, "block_hash": block_hash})))
+    let proof = evidence::proof(&s, q.proof, move |st, g| {
+        xa_light::export::notary(st, g, &digest)
+    })
+    .await?;
+    Ok(Json(
+        json!({"record": record, "block_hash": block_hash, "proof": proof}),
+    ))
 }
 
 async fn account(
     State(s): State<ApiState>,
     caller: auth::Caller,
     address: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let address = path(address)?;
     let address: Address = parse_hash("address", &address)?;
-    identity::account_json(&s, caller.0.as_ref(), &address).map(Json)
+    let q = query(q)?;
+    let mut v = identity::account_json(&s, caller.0.as_ref(), &address)?;
+    v["proof"] = evidence::proof(&s, q.proof, move |st, g| {
+        xa_light::export::state(st, g, &account_key(&address), None)
+    })
+    .await?;
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]

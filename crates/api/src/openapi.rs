@@ -45,14 +45,14 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
             "/v1/transactions/{hash}": {"get": {
-                "summary": "A transaction's status, block and receipt; a private call's arguments are replaced by their hash unless the bearer may read them",
+                "summary": "A transaction's status, block and receipt; a private call's arguments are replaced by their hash unless the bearer may read them (and its evidence package is refused)",
                 "security": bearer.clone(),
-                "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}],
+                "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/blocks/{id}": {"get": {
                 "summary": "A block by height, or the latest",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"oneOf": [{"type": "integer"}, {"const": "latest"}]}}],
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"oneOf": [{"type": "integer"}, {"const": "latest"}]}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/state/{module}/{key}": {"get": {
@@ -68,13 +68,13 @@ pub fn document() -> Value {
             }},
             "/v1/notary/{digest}": {"get": {
                 "summary": "A notarized record with its block, time and signers",
-                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}],
+                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/accounts/{address}": {"get": {
                 "summary": "An account: organization, roles, status, keys (active and revoked) and nonce; its personal data only when the bearer may read it",
                 "security": bearer.clone(),
-                "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}],
+                "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
             "/v1/auth/challenge": {"post": {
@@ -129,7 +129,53 @@ pub fn document() -> Value {
             "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}}
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}},
+            "/v1/headers/{height}": {"get": {
+                "summary": "A block header (or 'latest') with its hash and finalization certificate (hex of the commonware codec bytes; null when finalized only through a descendant), for light clients",
+                "parameters": [{"name": "height", "in": "path", "required": true, "schema": {"oneOf": [{"type": "integer"}, {"const": "latest"}]}}],
+                "responses": {"200": ok(json!({"$ref": "#/components/schemas/HeaderWithCertificate"})), "400": err(), "404": err()}
+            }},
+            "/v1/headers": {"get": {
+                "summary": "Headers from..=to (at most 1000, to defaults to the tip), each with its certificate",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": true, "schema": {"type": "integer"}},
+                    {"name": "to", "in": "query", "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "headers": {"type": "array", "items": {"$ref": "#/components/schemas/HeaderWithCertificate"}}}})), "400": err()}
+            }},
+            "/v1/evidence/tx/{hash}": {"get": {
+                "summary": "Evidence package (docs/proofs.md, format xa-evidence/1) proving a committed transaction and its receipt",
+                "parameters": [{"name": "hash", "in": "path", "required": true, "schema": hash}],
+                "responses": {"200": ok(json!({"$ref": "#/components/schemas/EvidencePackage"})), "400": err(), "404": err(), "503": err()}
+            }},
+            "/v1/evidence/notary/{digest}": {"get": {
+                "summary": "Evidence package proving a notarized document: its anchoring transaction and its record in state",
+                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}],
+                "responses": {"200": ok(json!({"$ref": "#/components/schemas/EvidencePackage"})), "400": err(), "404": err(), "503": err()}
+            }},
+            "/v1/evidence/state/{module}/{key}": {"get": {
+                "summary": "Evidence package proving a state entry's value or absence, or with history=true the key's complete history (notary records and validators/set keep one)",
+                "parameters": [
+                    {"name": "module", "in": "path", "required": true, "schema": {"enum": ["notary", "accounts", "validators"]}},
+                    {"name": "key", "in": "path", "required": true, "schema": {"type": "string", "description": "a hash, or for validators 'set' or 'next'"}},
+                    {"name": "history", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "height", "in": "query", "schema": {"type": "integer"}, "description": "default: the latest certified height"}
+                ],
+                "responses": {"200": ok(json!({"$ref": "#/components/schemas/EvidencePackage"})), "400": err(), "404": err(), "503": err()}
+            }},
+            "/v1/evidence/consistency": {"get": {
+                "summary": "Evidence package proving that the chain at height 'to' extends the chain at height 'from'",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": true, "schema": {"type": "integer"}},
+                    {"name": "to", "in": "query", "required": true, "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": ok(json!({"$ref": "#/components/schemas/EvidencePackage"})), "400": err(), "404": err(), "503": err()}
+            }},
+            "/v1/notary/{digest}/certificate": {"get": {
+                "summary": "The printable evidence certificate (存证证书) of a notarized document, as HTML, with a verification code (hash of the evidence package) and a link to the portal's /verify page",
+                "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}],
+                "responses": {"200": {"description": "text/html"}, "400": err(), "404": err(), "503": err()}
+            }}
         },
         "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from /v1/auth/token; requests without it are anonymous and see public data only"}},
@@ -137,6 +183,13 @@ pub fn document() -> Value {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string", "enum": codes},
                 "message": {"type": "string"}}}}},
+            "HeaderWithCertificate": {"type": "object", "required": ["height", "hash", "header", "certificate"], "properties": {
+                "height": {"type": "integer"}, "hash": hash, "header": {"type": "object"},
+                "certificate": {"type": ["string", "null"], "description": "hex of the commonware simplex ed25519 Finalization"}}},
+            "EvidencePackage": {"type": "object", "required": ["format", "genesis", "lineage", "headers", "linked", "record"], "description": "See docs/proofs.md", "properties": {
+                "format": {"const": "xa-evidence/1"}, "genesis": {"type": "object"},
+                "lineage": {"type": "array"}, "headers": {"type": "array"}, "linked": {"type": "array"},
+                "record": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["transaction", "state", "history", "notary", "consistency"]}}}}},
             "Transaction": {"type": "object", "required": ["body", "signatures"], "properties": {
                 "body": {"type": "object", "required": ["chain_id", "sender", "nonce", "expiry_height", "call"], "properties": {
                     "chain_id": {"type": "string"},

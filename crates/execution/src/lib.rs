@@ -259,6 +259,9 @@ pub struct BlockOutcome {
     pub included: Vec<usize>,
     /// Transactions left out in [`Mode::Build`], with why.
     pub excluded: Vec<(usize, TxError)>,
+    /// For each key a successful call wrote, the hash of the last transaction that wrote it
+    /// (the key-history chain records it; see `xa_types::modules::history`).
+    pub writers: BTreeMap<Vec<u8>, Hash>,
 }
 
 /// Why a block could not be executed.
@@ -556,6 +559,9 @@ impl Executor {
             let receipt_index = outcome.receipts.len() as u32;
             let receipt = match result {
                 Ok(()) => {
+                    for key in output.writes.keys() {
+                        outcome.writers.insert(key.clone(), tx_hash);
+                    }
                     overlay.writes.extend(output.writes);
                     Receipt {
                         tx_hash,
@@ -572,6 +578,9 @@ impl Executor {
                 }
                 Err(e) => {
                     // A failed call keeps only the writes it marked as kept on failure.
+                    for key in output.kept_on_failure.keys() {
+                        outcome.writers.insert(key.clone(), tx_hash);
+                    }
                     overlay.writes.extend(output.kept_on_failure);
                     Receipt {
                         tx_hash,

@@ -6,6 +6,7 @@
 //! store, until the finalizer commits the finalized one and drops the rest.
 
 use crate::block::{BlockCfg, ChainBlock};
+use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use xa_execution::{BlockContext, ExecutionError, Executor, Mode, StateError, StateView};
@@ -14,6 +15,7 @@ use xa_storage::{BlockCommit, PendingState, Store};
 use xa_types::{
     Block, Genesis, Hash, Header, Receipt, Suite, Transaction, decode, encode, merkle,
     modules::accounts::{Account, account_key},
+    modules::history::{self, HistoryHead},
 };
 
 /// Errors of the chain layer.
@@ -143,7 +145,12 @@ impl Chain {
             None => store.meta_put("genesis", &genesis_hash.0)?,
         }
         if store.latest()?.is_none() {
-            let writes = Executor::genesis_writes(&genesis);
+            let mut writes = Executor::genesis_writes(&genesis);
+            let view = View {
+                store: &store,
+                layers: &[],
+            };
+            add_history(suite, &view, &mut writes, &BTreeMap::new(), 0)?;
             let state = Arc::new(store.prepare(&[], writes, 0)?);
             let block = genesis_block(&genesis, Hash(state.root));
             let cb = ChainBlock::new(suite, block);
@@ -325,13 +332,14 @@ impl Chain {
         lock(&self.pending).get(hash).cloned()
     }
 
-    /// State layers from `parent` down to the committed tip, nearest first; `None` if some
-    /// ancestor is not executed yet, or the parent is not on the committed chain.
+    /// The committed tip's height and the state layers from `parent` down to it, nearest first;
+    /// `None` if some ancestor is not executed yet, or the parent is not on the committed chain.
+    #[allow(clippy::type_complexity)]
     fn layers(
         &self,
         parent: &Hash,
         parent_height: u64,
-    ) -> Result<Option<Vec<Arc<Executed>>>, ChainError> {
+    ) -> Result<Option<(u64, Vec<Arc<Executed>>)>, ChainError> {
         // Lock order: pending, then tip. Commit updates both under the same order, so this
         // sees a consistent snapshot; a layer committed after we return is harmless, since
         // storage skips a pending ancestor that was meanwhile committed with the same root.
@@ -360,7 +368,7 @@ impl Chain {
                         "parent at height {h} is below the finalized tip {tip_h}"
                     )));
                 }
-                return Ok(Some(out));
+                return Ok(Some((tip_h, out)));
             }
             match pending.get(&cur) {
                 Some(e) => {
@@ -406,9 +414,10 @@ impl Chain {
     ) -> Result<Option<ChainBlock>, ChainError> {
         let started = std::time::Instant::now();
         let ph = parent.block().header.clone();
-        let Some(layers) = self.layers(&parent.hash(), ph.height)? else {
+        let Some((tip_h, layers)) = self.layers(&parent.hash(), ph.height)? else {
             return Ok(None);
         };
+        let history_root = self.history_root(tip_h, &layers)?;
         let exclude: HashSet<Hash> = layers
             .iter()
             .flat_map(|e| e.receipts.iter().map(|r| r.tx_hash))
@@ -447,7 +456,9 @@ impl Chain {
         self.mempool.remove(&dead);
         let included: Vec<Transaction> = outcome.included.iter().map(|i| txs[*i].clone()).collect();
         let included_hashes: Vec<Hash> = outcome.included.iter().map(|i| hashes[*i]).collect();
-        let state = Arc::new(self.store.prepare(&states, outcome.writes, height)?);
+        let mut writes = outcome.writes;
+        add_history(self.suite, &view_, &mut writes, &outcome.writers, height)?;
+        let state = Arc::new(self.store.prepare(&states, writes, height)?);
         let header = Header {
             height,
             parent: parent.hash(),
@@ -460,6 +471,7 @@ impl Chain {
             tx_root: merkle::root(self.suite, &included_hashes),
             receipts_root: Receipt::root(self.suite, &outcome.receipts),
             state_root: Hash(state.root),
+            history_root,
         };
         let block = ChainBlock::new(
             self.suite,
@@ -546,9 +558,12 @@ impl Chain {
         if !xa_crypto::verify_batch(&items).into_iter().all(|ok| ok) {
             return reject("a transaction signature does not verify".into());
         }
-        let Some(layers) = self.layers(&parent.hash(), ph.height)? else {
+        let Some((tip_h, layers)) = self.layers(&parent.hash(), ph.height)? else {
             return Err(ChainError::Invalid("parent not executed".into()));
         };
+        if self.history_root(tip_h, &layers)? != h.history_root {
+            return reject("history_root does not match the chain of block hashes".into());
+        }
         let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
         let view_ = View {
             store: &self.store,
@@ -580,7 +595,9 @@ impl Chain {
         if Receipt::root(self.suite, &outcome.receipts) != h.receipts_root {
             return reject("receipts_root does not match execution".into());
         }
-        let state = Arc::new(self.store.prepare(&states, outcome.writes, h.height)?);
+        let mut writes = outcome.writes;
+        add_history(self.suite, &view_, &mut writes, &outcome.writers, h.height)?;
+        let state = Arc::new(self.store.prepare(&states, writes, h.height)?);
         if Hash(state.root) != h.state_root {
             return reject("state_root does not match execution".into());
         }
@@ -593,6 +610,18 @@ impl Chain {
         );
         self.remember(block, state, outcome.receipts);
         Ok(true)
+    }
+
+    /// The history root of a child of the last of `layers` (nearest first) over the committed
+    /// chain up to `tip_h`: the root over the hashes of blocks `0 ..= parent`.
+    fn history_root(&self, tip_h: u64, layers: &[Arc<Executed>]) -> Result<Hash, ChainError> {
+        let mut frontier = merkle::Frontier::from_perfect(tip_h + 1, &mut |level, index| {
+            self.store.require_history_node(level, index).map(Hash)
+        })?;
+        for e in layers.iter().rev() {
+            frontier.push(self.suite, &e.block.hash());
+        }
+        Ok(frontier.root(self.suite))
     }
 
     /// Keep a speculative execution result until its height is committed.
@@ -677,6 +706,35 @@ impl Chain {
     }
 }
 
+/// Append one history link per tracked key in `writes` (see [`xa_types::modules::history`]),
+/// reading the previous heads through `view`. Part of the state transition: proposers and
+/// voters both call it on the executor's writes before computing the state root.
+fn add_history(
+    suite: Suite,
+    view: &View<'_>,
+    writes: &mut BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    writers: &BTreeMap<Vec<u8>, Hash>,
+    height: u64,
+) -> Result<(), ChainError> {
+    let tracked: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes
+        .iter()
+        .filter(|(k, _)| history::is_tracked(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, value) in tracked {
+        let head_key = history::head_key(&key);
+        let prev = match view.get(&head_key).map_err(|e| ChainError::Invalid(e.0))? {
+            Some(b) => decode::<HistoryHead>(&b)
+                .map_err(|e| ChainError::Invalid(format!("corrupt history head: {e}")))?,
+            None => HistoryHead::default(),
+        };
+        let writer = writers.get(&key).copied().unwrap_or_default();
+        let next = prev.next(suite, height, writer, value.as_deref());
+        writes.insert(head_key, Some(encode(&next)));
+    }
+    Ok(())
+}
+
 /// Most transactions accepted in one gossip message.
 pub const MAX_GOSSIP_BATCH: usize = 20_000;
 
@@ -699,6 +757,7 @@ pub fn genesis_block(genesis: &Genesis, state_root: Hash) -> Block {
             tx_root: merkle::root(suite, &[]),
             receipts_root: merkle::root(suite, &[]),
             state_root,
+            history_root: merkle::root(suite, &[]),
         },
         txs: Vec::new(),
     }

@@ -89,9 +89,7 @@ pub fn validators(
 
 /// The consensus namespace of a chain: separates its signatures from every other chain's.
 pub fn namespace(genesis: &Genesis) -> Vec<u8> {
-    let mut ns = b"XA-CONSENSUS-".to_vec();
-    ns.extend_from_slice(&genesis.hash().0);
-    ns
+    genesis.consensus_namespace()
 }
 
 /// Run one validator until the process is stopped.

@@ -39,6 +39,13 @@
 //! | `receipts`      | tx hash `[32]`                        | receipt bytes                          |
 //! | `indexes`       | `len u16 ‖ index name ‖ key`          | value                                  |
 //! | `meta`          | utf-8 key                             | value (node-local, not consensus)      |
+//! | `history`       | `level u8 ‖ index u64`                | perfect subtree root `[32]`            |
+//!
+//! The `history` keyspace holds the block-hash history tree (RFC 6962 layout, leaf `i` = hash of
+//! block `i`): each perfect subtree is written once, in the batch of the block that completes it
+//! (about two entries per block). Any root, inclusion proof or consistency proof over the first
+//! `n` blocks is computed from `O(log n)` of them. It is kept only for stores whose first block is
+//! height 0.
 //!
 //! Historical reads ([`Store::get`]) take the newest `jmt_values` entry for the key hash at or
 //! below the version (one reverse range scan); proofs walk the tree. [`Store::get_latest`] reads
@@ -71,7 +78,7 @@ mod tree;
 pub use error::{ProofError, StorageError};
 pub use hash::HashAlgo;
 pub use proof::{ProofLeaf, ProofSibling, StateProof, verify_proof};
-pub use store::{BlockCommit, Store};
+pub use store::{BlockCommit, Store, Version};
 pub use tree::{EMPTY_ROOT, PendingState};
 
 #[cfg(test)]

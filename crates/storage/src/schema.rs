@@ -32,6 +32,16 @@ pub(crate) const RECEIPTS: &str = "receipts";
 pub(crate) const INDEXES: &str = "indexes";
 /// utf-8 key → value (node-local, not consensus state).
 pub(crate) const META: &str = "meta";
+/// `level u8 ‖ index u64` → root `[32]` of the perfect subtree of the block-hash history tree
+/// over leaves `index·2^level ..< (index+1)·2^level` (level 0: leaf hash `H(0x00 ‖ block hash)`).
+pub(crate) const HISTORY: &str = "history";
+
+pub(crate) fn history_key(level: u32, index: u64) -> [u8; 9] {
+    let mut out = [0u8; 9];
+    out[0] = level as u8;
+    out[1..].copy_from_slice(&index.to_be_bytes());
+    out
+}
 
 /// Key of the latest-commit pointer in [`CHAIN`].
 pub(crate) const CHAIN_LATEST: &[u8] = b"latest";

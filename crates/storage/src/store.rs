@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
+/// One committed version of a key: `(height, value)`, `None` for a deletion.
+pub type Version = (u64, Option<Vec<u8>>);
+
 /// Everything written for one block by [`Store::commit_block`], in one atomic, durable batch.
 #[derive(Debug, Clone)]
 pub struct BlockCommit {
@@ -43,6 +46,7 @@ struct Keyspaces {
     receipts: Keyspace,
     indexes: Keyspace,
     meta: Keyspace,
+    history: Keyspace,
 }
 
 struct Inner {
@@ -104,6 +108,7 @@ impl Store {
             receipts: open(schema::RECEIPTS)?,
             indexes: open(schema::INDEXES)?,
             meta: open(schema::META)?,
+            history: open(schema::HISTORY)?,
         };
         match ks.chain.get(schema::CHAIN_ALGO)? {
             Some(raw) => {
@@ -461,6 +466,13 @@ impl Store {
         for (key, (_, _, value)) in index_keys.into_iter().zip(commit.indexes) {
             batch.insert(&ks.indexes, key, value);
         }
+        for (level, index, root) in self.history_append(commit.height, &commit.block_hash)? {
+            batch.insert(
+                &ks.history,
+                schema::history_key(level, index).to_vec(),
+                root.to_vec(),
+            );
+        }
         batch.insert(
             &ks.chain,
             schema::CHAIN_LATEST,
@@ -537,6 +549,74 @@ impl Store {
     pub fn index_get(&self, index: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let k = schema::index_key(index, key)?;
         Ok(self.inner.ks.indexes.get(k)?.map(|v| v.to_vec()))
+    }
+
+    // ---- block-hash history tree ----
+
+    /// The perfect subtrees completed by appending `block_hash` as leaf `height`, lowest level
+    /// first. Empty when the history is not kept (a store whose first block was not height 0).
+    fn history_append(
+        &self,
+        height: u64,
+        block_hash: &[u8; 32],
+    ) -> Result<Vec<(u32, u64, [u8; 32])>, StorageError> {
+        if height > 0 && self.history_node(0, height - 1)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let algo = self.inner.algo;
+        // The RFC 6962 layout of `xa_types::merkle`: leaf H(0x00 ‖ x), node H(0x01 ‖ l ‖ r).
+        let mut cur = algo.hash(&[&[0u8][..], block_hash].concat());
+        let (mut level, mut index) = (0u32, height);
+        let mut out = vec![(level, index, cur)];
+        while index & 1 == 1 {
+            let left = self.history_node(level, index - 1)?.ok_or_else(|| {
+                StorageError::Corrupt(format!("history node ({level}, {}) missing", index - 1))
+            })?;
+            cur = algo.hash(&[&[1u8][..], &left, &cur].concat());
+            level += 1;
+            index >>= 1;
+            out.push((level, index, cur));
+        }
+        Ok(out)
+    }
+
+    /// The root of the perfect subtree `(level, index)` of the block-hash history tree, if
+    /// complete and committed. Leaf `i` is the hash of the block at height `i`.
+    pub fn history_node(&self, level: u32, index: u64) -> Result<Option<[u8; 32]>, StorageError> {
+        if level >= 64 {
+            return Ok(None);
+        }
+        self.inner
+            .ks
+            .history
+            .get(schema::history_key(level, index))?
+            .map(|v| schema::to_hash(&v))
+            .transpose()
+    }
+
+    /// Like [`Store::history_node`], failing with [`StorageError::VersionNotFound`] when absent.
+    pub fn require_history_node(&self, level: u32, index: u64) -> Result<[u8; 32], StorageError> {
+        self.history_node(level, index)?.ok_or_else(|| {
+            StorageError::InvalidInput(format!(
+                "history subtree ({level}, {index}) is not committed"
+            ))
+        })
+    }
+
+    /// Every committed version of `key` up to `version`, oldest first: `(version, value)`, with
+    /// `None` for a deletion. Versions are the heights at which the key was written.
+    pub fn versions(&self, key: &[u8], version: u64) -> Result<Vec<Version>, StorageError> {
+        self.require_version(version)?;
+        let key_hash = self.inner.algo.hash(key);
+        let lo = schema::value_key(&key_hash, 0);
+        let hi = schema::value_key(&key_hash, version);
+        let mut out = Vec::new();
+        for guard in self.inner.ks.values.range(lo..=hi) {
+            let (k, v) = guard.into_inner()?;
+            let height = schema::decode_u64(k.get(32..).unwrap_or_default())?;
+            out.push((height, schema::decode_value(&v)?));
+        }
+        Ok(out)
     }
 
     /// Node-local metadata (not part of consensus state), e.g. the genesis hash.

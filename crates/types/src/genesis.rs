@@ -91,6 +91,14 @@ impl Genesis {
         self.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(self)])
     }
 
+    /// The consensus namespace of this chain: every consensus signature (votes, finalization
+    /// certificates) is made under it, so none can be replayed on another chain.
+    pub fn consensus_namespace(&self) -> Vec<u8> {
+        let mut ns = b"XA-CONSENSUS-".to_vec();
+        ns.extend_from_slice(&self.hash().0);
+        ns
+    }
+
     /// Check the genesis for internal consistency.
     pub fn validate(&self) -> Result<(), String> {
         if self.chain_id.is_empty() {

@@ -194,6 +194,10 @@ pub struct Header {
     pub receipts_root: Hash,
     /// Root of the authenticated state after executing this block.
     pub state_root: Hash,
+    /// Merkle root ([`merkle::root`], RFC 6962 layout) over the hashes of every block before
+    /// this one, genesis first: `height` leaves. Proves old headers and consistency between
+    /// heights against this one.
+    pub history_root: Hash,
 }
 
 impl Header {
@@ -405,6 +409,57 @@ mod tests {
         assert_eq!(
             body.hash(Suite::Sm2).to_string(),
             "adbe8a982cf163ee722f00d36d0b7f28e3bb4518854c609d7daf8b6385b718e0"
+        );
+    }
+}
+
+#[cfg(test)]
+mod header_vectors {
+    use super::*;
+
+    /// Freezes the header encoding (with `history_root`) and hash; docs/proofs.md quotes it.
+    /// Both hashes recomputed independently with Python hashlib (sha256, sm3 via OpenSSL).
+    #[test]
+    fn header_test_vector() {
+        let h = Header {
+            height: 2,
+            parent: Hash([0x11; 32]),
+            epoch: 0,
+            view: 5,
+            parent_view: 4,
+            proposer: vec![0xaa; 32],
+            time_ms: 1_700_000_000_000,
+            tx_count: 1,
+            tx_root: Hash([0x22; 32]),
+            receipts_root: Hash([0x33; 32]),
+            state_root: Hash([0x44; 32]),
+            history_root: Hash([0x55; 32]),
+        };
+        let enc = hex::encode(encode(&h));
+        assert_eq!(
+            enc,
+            concat!(
+                "0200000000000000",
+                "1111111111111111111111111111111111111111111111111111111111111111",
+                "0000000000000000",
+                "0500000000000000",
+                "0400000000000000",
+                "20000000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "0068e5cf8b010000",
+                "01000000",
+                "2222222222222222222222222222222222222222222222222222222222222222",
+                "3333333333333333333333333333333333333333333333333333333333333333",
+                "4444444444444444444444444444444444444444444444444444444444444444",
+                "5555555555555555555555555555555555555555555555555555555555555555"
+            )
+        );
+        assert_eq!(
+            h.hash(Suite::Ed25519).to_string(),
+            "132a0eb4bb42b6b62ee8f24fb4e1466307b99c35fbf52244f94b935c49cd2faa"
+        );
+        assert_eq!(
+            h.hash(Suite::Sm2).to_string(),
+            "70ff52ad0159561d011d458f0f2156de65da1d22ca5208e2990e60a58a107607"
         );
     }
 }

@@ -20,6 +20,7 @@ use xa_types::{
 };
 
 mod auth;
+mod evidence;
 mod identity;
 
 const CHAIN_ID: &str = "api-test";
@@ -641,7 +642,11 @@ async fn submit_and_wait_returns_the_receipt_once_committed() {
 
 /// The `.route("path", method(...))` calls of the router, from its source.
 fn served_routes() -> Vec<(String, String)> {
-    let src = include_str!("../../src/lib.rs");
+    let src = [
+        include_str!("../../src/lib.rs"),
+        include_str!("../../src/evidence.rs"),
+    ]
+    .concat();
     let mut out = Vec::new();
     for part in src.split(".route(").skip(1) {
         let part = part.trim_start();

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod governance;
+pub mod history;
 pub mod identity;
 pub mod notary;
 pub mod validators;

@@ -1,0 +1,215 @@
+//! `xachain evidence export` and `xachain verify`: evidence packages out of a node, and their
+//! offline verification against the genesis file.
+
+use anyhow::{Context, Result, bail};
+use clap::{ArgGroup, Args};
+use std::path::PathBuf;
+use xa_client::Client;
+use xa_light::{Package, Record, verify_bytes};
+use xa_types::Genesis;
+
+/// `xachain evidence export`: write an evidence package for one record.
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("what").required(true).args(["tx", "key", "notary", "consistency"])))]
+pub struct ExportArgs {
+    /// A committed transaction, by hash.
+    #[arg(long)]
+    tx: Option<String>,
+    /// A state entry, as MODULE/KEY (e.g. notary/<digest>, accounts/<address>, validators/set).
+    #[arg(long)]
+    key: Option<String>,
+    /// With --key: the key's complete history instead of its value.
+    #[arg(long, requires = "key")]
+    history: bool,
+    /// With --key: at this height (default: the latest certified height).
+    #[arg(long, requires = "key")]
+    height: Option<u64>,
+    /// A notarized document, by its id (the document digest).
+    #[arg(long)]
+    notary: Option<String>,
+    /// Consistency between two heights, as FROM..TO.
+    #[arg(long)]
+    consistency: Option<String>,
+    /// Where to write the package.
+    #[arg(long)]
+    out: PathBuf,
+    /// API base URL of the node to export from.
+    #[arg(long, default_value = "http://127.0.0.1:8080", env = "XACHAIN_API")]
+    node: String,
+}
+
+/// Fetch the package from the node and write it in canonical form.
+pub fn export(args: &ExportArgs) -> Result<()> {
+    let path = if let Some(tx) = &args.tx {
+        format!("/v1/evidence/tx/{tx}")
+    } else if let Some(d) = &args.notary {
+        format!("/v1/evidence/notary/{d}")
+    } else if let Some(k) = &args.key {
+        let (module, key) = k
+            .split_once('/')
+            .context("--key: expected MODULE/KEY, e.g. notary/<digest>")?;
+        let mut q = vec![];
+        if args.history {
+            q.push("history=true".to_string());
+        }
+        if let Some(h) = args.height {
+            q.push(format!("height={h}"));
+        }
+        format!("/v1/evidence/state/{module}/{key}?{}", q.join("&"))
+    } else if let Some(c) = &args.consistency {
+        let (from, to) = c
+            .split_once("..")
+            .context("--consistency: expected FROM..TO")?;
+        format!("/v1/evidence/consistency?from={from}&to={to}")
+    } else {
+        bail!("one of --tx, --key, --notary or --consistency is required");
+    };
+    let value = Client::new(&args.node).get(&path)?;
+    let package: Package =
+        serde_json::from_value(value).context("the node answered with something not a package")?;
+    let bytes = package.to_bytes();
+    std::fs::write(&args.out, &bytes).with_context(|| format!("write {}", args.out.display()))?;
+    println!(
+        "wrote {} ({} bytes, {} certified headers, {} epoch changes)",
+        args.out.display(),
+        bytes.len(),
+        package.headers.len(),
+        package.lineage.len()
+    );
+    Ok(())
+}
+
+/// `xachain verify`: check an evidence package offline.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The package file.
+    file: PathBuf,
+    /// The chain's genesis file; without it the package's own genesis is trusted (compare the
+    /// printed genesis hash with a published one).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// A document to compare with a notary record: its digest is recomputed with the chain's
+    /// hash and reported "consistent" or "inconsistent".
+    #[arg(long)]
+    document: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Verify; `Err` (exit status 1) with the broken part named when anything fails, exit status 2
+/// when the package verifies but the document is inconsistent with it.
+pub fn verify(args: &VerifyArgs) -> Result<()> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
+    let genesis: Option<Genesis> = match &args.genesis {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?;
+            Some(serde_json::from_str(&text).with_context(|| format!("{}", p.display()))?)
+        }
+        None => None,
+    };
+    let report = verify_bytes(&bytes, genesis.as_ref())
+        .map_err(|e| anyhow::anyhow!("verification failed: {e}"))?;
+    let package = Package::parse(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let suite = package.genesis.suite;
+    let document = match &args.document {
+        None => None,
+        Some(p) => {
+            let Record::Notary { .. } = &package.record else {
+                bail!("--document: the package does not prove a notary record");
+            };
+            let data = std::fs::read(p).with_context(|| format!("read {}", p.display()))?;
+            let digest = suite.hash(&data);
+            let claimed = report.notary.as_ref().map(|r| r.digest);
+            Some((digest, Some(digest) == claimed))
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "verified": true,
+                "chain_id": report.chain_id,
+                "suite": report.suite,
+                "genesis_hash": report.genesis_hash,
+                "genesis_source": if genesis.is_some() { "given" } else { "package" },
+                "height": report.height,
+                "time_ms": report.time_ms,
+                "block_hash": report.block_hash,
+                "signers": report.signers,
+                "finalized_via": report.via,
+                "epochs": report.epochs,
+                "statements": report.statements,
+                "notary": report.notary,
+                "document": document.map(|(d, ok)| serde_json::json!({"digest": d, "consistent": ok})),
+            })
+        );
+    } else {
+        println!("VERIFIED");
+        println!(
+            "chain:      {} ({}), genesis {}{}",
+            report.chain_id,
+            report.suite,
+            report.genesis_hash,
+            if genesis.is_some() {
+                " (matches --genesis)"
+            } else {
+                " (from the package: compare it with the published genesis)"
+            }
+        );
+        println!(
+            "block:      height {} hash {} at {}",
+            report.height,
+            report.block_hash,
+            xa_api::certificate::utc(report.time_ms)
+        );
+        println!(
+            "finalized:  by {}{}",
+            report.signers.join(", "),
+            report
+                .via
+                .map(|a| format!(" (through the certificate of block {a})"))
+                .unwrap_or_default()
+        );
+        if !report.epochs.is_empty() {
+            println!(
+                "lineage:    validator sets of epochs {:?} proven from genesis",
+                report.epochs
+            );
+        }
+        if let Some(r) = &report.notary {
+            println!(
+                "who:        account {} (keys {:?})",
+                r.submitter,
+                r.signers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            );
+            println!(
+                "what:       '{}' ({} bytes, kind '{}'), digest {}",
+                r.title, r.file_size, r.kind, r.digest
+            );
+            println!(
+                "when:       {} (block {})",
+                xa_api::certificate::utc(r.time_ms),
+                r.height
+            );
+        }
+        for s in &report.statements {
+            println!("proven:     {s}");
+        }
+        if let Some((d, ok)) = document {
+            println!(
+                "document:   digest {d}: {}",
+                if ok { "consistent" } else { "inconsistent" }
+            );
+        }
+    }
+    if matches!(document, Some((_, false))) {
+        std::process::exit(2);
+    }
+    Ok(())
+}
