@@ -201,6 +201,42 @@ fn validators_join_and_leave_by_governance_under_load() {
         "only {committed} load transactions committed"
     );
 
+    // A record anchored after both changes is proven offline from the genesis file alone: the
+    // package carries the validator-set lineage (each change certified by the set before it).
+    let doc = tmp.path().join("after-changes.pdf");
+    std::fs::write(&doc, "anchored after 4 -> 5 -> 4").expect("write");
+    cli(
+        &apis[1],
+        &operator,
+        &["notary", "anchor", doc.to_str().expect("utf-8 path")],
+    );
+    let digest = Suite::Ed25519.hash(b"anchored after 4 -> 5 -> 4");
+    let package = tmp.path().join("evidence.json");
+    wait_for("a certified package", Duration::from_secs(60), || {
+        Command::new(BIN)
+            .args(["evidence", "export", "--notary", &digest.to_string()])
+            .args(["--node", &apis[1], "--out"])
+            .arg(&package)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    });
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg(&package)
+        .arg("--genesis")
+        .arg(dir.join("genesis.json"))
+        .arg("--document")
+        .arg(&doc)
+        .output()
+        .expect("verify");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && text.contains(": consistent"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The validators of the final set agree on every block and state root.
     let finals = &clients[1..5];
     let tip = wait_for(
