@@ -27,7 +27,15 @@ pub const PREFIX: &[u8] = b"history/";
 /// Domain tag of a history link.
 pub const HISTORY_DOMAIN: &[u8] = b"XA-HISTORY-V1";
 /// State-key prefixes whose history is kept: records, not counters.
-pub const TRACKED: &[&[u8]] = &[b"notary/", b"validators/set"];
+/// Accounts are not tracked: their nonce changes with every transaction they send.
+pub const TRACKED: &[&[u8]] = &[
+    b"notary/",
+    b"validators/set",
+    b"identity/org/",
+    b"identity/personal/",
+    b"policy/",
+    b"governance/proposal/",
+];
 
 /// Whether `key`'s history is kept.
 pub fn is_tracked(key: &[u8]) -> bool {
