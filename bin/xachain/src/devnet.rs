@@ -47,6 +47,17 @@ struct Node {
 /// Start the devnet and supervise it until Ctrl-C.
 pub fn run(args: &DevnetArgs) -> Result<()> {
     let layout = if args.dir.join("genesis.json").exists() {
+        let path = args.dir.join("genesis.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if let Err(e) = serde_json::from_str::<xa_types::Genesis>(&text) {
+            anyhow::bail!(
+                "{}: not a genesis this version can run ({e}); it was probably written by an older \
+                 version: move {} away (or pass --dir) to start a new devnet",
+                path.display(),
+                args.dir.display()
+            );
+        }
         println!("Resuming the devnet in {}", args.dir.display());
         init::layout(&args.dir)?
     } else {
