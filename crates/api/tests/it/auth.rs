@@ -46,6 +46,25 @@ async fn challenge(app: &Router, address: Hash) -> [u8; 32] {
         .expect("32 bytes")
 }
 
+/// `POST /v1/auth/token` with `body`.
+async fn post_token(app: &Router, body: Value) -> (StatusCode, Value) {
+    request(app, Method::POST, "/v1/auth/token", None, Some(body)).await
+}
+
+/// Log in as `key`'s account; returns the bearer token.
+pub(super) async fn login(app: &Router, chain_id: &str, key: &KeyPair) -> String {
+    let me = address_of(&key.public_key());
+    let c = challenge(app, me).await;
+    let sig = key.sign(&signing_message(chain_id, &me, &c));
+    let (status, v) = post_token(
+        app,
+        json!({"address": me, "challenge": hex::encode(c), "public_key": key.public_key(), "signature": sig}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["token"].as_str().expect("token").to_string()
+}
+
 fn answer(key: &KeyPair, address: Hash, c: &[u8; 32]) -> Value {
     let sig = key.sign(&signing_message(CHAIN_ID, &address, c));
     json!({"address": address, "challenge": hex::encode(c), "public_key": key.public_key(), "signature": sig})
@@ -57,14 +76,7 @@ async fn signed_challenge_yields_a_token_that_identifies_the_caller() {
         let n = node(suite);
         let me = address_of(&n.key.public_key());
         let c = challenge(&n.app, me).await;
-        let (status, v) = request(
-            &n.app,
-            Method::POST,
-            "/v1/auth/token",
-            None,
-            Some(answer(&n.key, me, &c)),
-        )
-        .await;
+        let (status, v) = post_token(&n.app, answer(&n.key, me, &c)).await;
         assert_eq!(status, StatusCode::OK, "{v}");
         let token = v["token"].as_str().expect("token").to_string();
 
@@ -77,14 +89,7 @@ async fn signed_challenge_yields_a_token_that_identifies_the_caller() {
         assert_eq!(v["authenticated"], json!(false), "no header is anonymous");
 
         // The challenge was consumed: answering it again fails.
-        let (status, v) = request(
-            &n.app,
-            Method::POST,
-            "/v1/auth/token",
-            None,
-            Some(answer(&n.key, me, &c)),
-        )
-        .await;
+        let (status, v) = post_token(&n.app, answer(&n.key, me, &c)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(v["error"]["code"], "UNAUTHENTICATED");
     }
@@ -98,14 +103,7 @@ async fn bad_answers_and_tokens_are_refused() {
     // A key that is not the account's.
     let stranger = KeyPair::from_seed(Suite::Ed25519, &[9; 32]).expect("key");
     let c = challenge(&n.app, me).await;
-    let (status, v) = request(
-        &n.app,
-        Method::POST,
-        "/v1/auth/token",
-        None,
-        Some(answer(&stranger, me, &c)),
-    )
-    .await;
+    let (status, v) = post_token(&n.app, answer(&stranger, me, &c)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(
         v["error"]["message"]
@@ -132,14 +130,7 @@ async fn bad_answers_and_tokens_are_refused() {
     // A challenge issued for another address.
     let other = address_of(&stranger.public_key());
     let c = challenge(&n.app, other).await;
-    let (status, _) = request(
-        &n.app,
-        Method::POST,
-        "/v1/auth/token",
-        None,
-        Some(answer(&n.key, me, &c)),
-    )
-    .await;
+    let (status, _) = post_token(&n.app, answer(&n.key, me, &c)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Made-up, malformed and non-bearer tokens.
@@ -148,14 +139,7 @@ async fn bad_answers_and_tokens_are_refused() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{v}");
         assert_eq!(v["error"]["code"], "UNAUTHENTICATED");
     }
-    let (status, v) = request(
-        &n.app,
-        Method::POST,
-        "/v1/auth/token",
-        None,
-        Some(json!({"address": me})),
-    )
-    .await;
+    let (status, v) = post_token(&n.app, json!({"address": me})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "MALFORMED_REQUEST");
 }

@@ -3,7 +3,6 @@
 
 use super::auth::request;
 use super::*;
-use xa_api::auth::signing_message;
 use xa_types::{
     GenesisOrg,
     modules::{
@@ -111,30 +110,7 @@ async fn submit_and_commit(g: &Gov, tx: &Transaction) -> Value {
 }
 
 async fn login(g: &Gov, key: &KeyPair) -> String {
-    let me = address_of(&key.public_key());
-    let (_, v) = request(
-        &g.app,
-        Method::POST,
-        "/v1/auth/challenge",
-        None,
-        Some(json!({"address": me})),
-    )
-    .await;
-    let c: [u8; 32] = hex::decode(v["challenge"].as_str().expect("challenge"))
-        .expect("hex")
-        .try_into()
-        .expect("32");
-    let sig = key.sign(&signing_message(CHAIN_ID, &me, &c));
-    let (status, v) = request(
-        &g.app,
-        Method::POST,
-        "/v1/auth/token",
-        None,
-        Some(json!({"address": me, "challenge": hex::encode(c), "public_key": key.public_key(), "signature": sig})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    v["token"].as_str().expect("token").to_string()
+    super::auth::login(&g.app, CHAIN_ID, key).await
 }
 
 #[tokio::test]
