@@ -138,6 +138,8 @@ pub enum AccountCmd {
 /// `xachain role ...`
 #[derive(Subcommand)]
 pub enum RoleCmd {
+    /// Every role that can be granted: built-in ones and those modules declare.
+    List,
     /// Grant a role within the account's organization (org_admin of that organization).
     Grant {
         /// The account.
@@ -566,6 +568,19 @@ pub fn account(cmd: AccountCmd, opts: &ClientOpts) -> Result<()> {
 /// `role`.
 pub fn role(cmd: RoleCmd, opts: &ClientOpts) -> Result<()> {
     let (method, account, role) = match cmd {
+        RoleCmd::List => {
+            let v = client(opts)?.get("/v1/roles")?;
+            print(opts, &v, |v| {
+                for r in v["roles"].as_array().into_iter().flatten() {
+                    println!(
+                        "{:<20} {}",
+                        r["role"].as_str().unwrap_or(""),
+                        r["declared_by"].as_str().unwrap_or("")
+                    );
+                }
+            });
+            return Ok(());
+        }
         RoleCmd::Grant { account, role } => (identity::GRANT_ROLE, account, role),
         RoleCmd::Revoke { account, role } => (identity::REVOKE_ROLE, account, role),
     };

@@ -63,6 +63,22 @@ pub(crate) async fn org(
     Ok(Json(json!({ "organization": org })))
 }
 
+/// `GET /v1/roles`: every role that can be granted (built-in, and declared by which module).
+pub(crate) async fn roles(State(s): State<ApiState>) -> ApiResult<Value> {
+    let mut out = Vec::new();
+    for r in xa_types::modules::identity::BUILTIN_ROLES {
+        out.push(json!({"role": r, "declared_by": "built-in"}));
+    }
+    for name in s.chain.executor.module_names() {
+        if let Some(m) = s.chain.executor.module(name) {
+            for r in m.roles() {
+                out.push(json!({"role": r, "declared_by": name}));
+            }
+        }
+    }
+    Ok(Json(json!({ "roles": out })))
+}
+
 /// `GET /v1/keys/{public_key}`: the account a key belongs (or belonged) to, and whether the key
 /// is active, retired/revoked.
 pub(crate) async fn key_owner(

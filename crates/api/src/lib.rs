@@ -163,6 +163,7 @@ pub fn router(
         .route("/v1/orgs", get(identity::orgs))
         .route("/v1/orgs/{id}", get(identity::org))
         .route("/v1/keys/{public_key}", get(identity::key_owner))
+        .route("/v1/roles", get(identity::roles))
         .route("/v1/policies", get(identity::policies))
         .route("/v1/policies/{module}/{method}", get(identity::policy))
         .route("/v1/proposals", get(identity::proposals))

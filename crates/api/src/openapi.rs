@@ -104,6 +104,7 @@ pub fn document() -> Value {
                 "parameters": [{"name": "public_key", "in": "path", "required": true, "schema": {"type": "string"}, "description": "suite:hex"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
+            "/v1/roles": {"get": {"summary": "Every role that can be granted: built-in ones and the officer roles modules declare", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/policies": {"get": {"summary": "The policy in force for every call of every module, in text form", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/policies/{module}/{method}": {"get": {
                 "summary": "The policy in force for one call ('T of ROLES @ ORGS[, distinct orgs]' rules joined by 'or'), and whether it was set on chain or is the module's default",

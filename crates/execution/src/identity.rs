@@ -94,6 +94,19 @@ pub(crate) fn load_account(
 
 /// Refuse granting or revoking `chain_admin` unless a `chain_admin` authorized the call or it
 /// runs by a governance proposal.
+/// Only built-in roles and roles a module declares can be granted: a typo must not create a
+/// role no policy will ever name.
+fn check_known_roles(ctx: &CallContext<'_>, field: &str, roles: &[String]) -> Result<(), TxError> {
+    let known = ctx.exec.known_roles();
+    match roles.iter().find(|r| !known.contains(&r.as_str())) {
+        None => Ok(()),
+        Some(r) => Err(invalid(format!(
+            "{field}: unknown role '{r}' (known: {})",
+            known.join(", ")
+        ))),
+    }
+}
+
 fn check_chain_admin_grant(ctx: &CallContext<'_>, roles: &[String]) -> Result<(), TxError> {
     if roles.iter().any(|r| r == CHAIN_ADMIN)
         && ctx.proposal.is_none()
@@ -264,6 +277,7 @@ impl Module for Identity {
             REGISTER_ACCOUNT => {
                 let a: RegisterAccountArgs = args(method, bytes)?;
                 active_org(ctx, "args.org", &a.org)?;
+                check_known_roles(ctx, "args.roles", &a.roles)?;
                 check_chain_admin_grant(ctx, &a.roles)?;
                 let address =
                     create_account(ctx, "args", &a.org, &a.name, &a.public_key, &a.roles)?;
@@ -386,6 +400,7 @@ impl Module for Identity {
                 check_chain_admin_grant(ctx, std::slice::from_ref(&a.role))?;
                 let mut account = load_account(ctx, "args.account", &a.account)?;
                 let kind = if method == GRANT_ROLE {
+                    check_known_roles(ctx, "args.role", std::slice::from_ref(&a.role))?;
                     if account.roles.len() >= MAX_ROLES {
                         return Err(invalid(format!(
                             "args.role: an account holds at most {MAX_ROLES} roles"

@@ -219,6 +219,11 @@ pub trait Module: Send + Sync {
     fn private_key_owner(&self, _key: &[u8]) -> Option<Address> {
         None
     }
+    /// The officer roles this module declares (besides the built-in ones), e.g.
+    /// `notary_officer`. Only built-in and declared roles can be granted.
+    fn roles(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Whether calls of `method` carry personal data, so their arguments are redacted for
     /// readers who may not see it.
     fn is_private_call(&self, _method: &str) -> bool {
@@ -317,6 +322,17 @@ impl Executor {
     /// above this.
     pub fn max_block_txs_bound(&self) -> u32 {
         self.max_block_txs_bound
+    }
+
+    /// Every role that can be granted: the built-in roles and those the modules declare, sorted.
+    pub fn known_roles(&self) -> Vec<&'static str> {
+        let mut roles: Vec<&'static str> = xa_types::modules::identity::BUILTIN_ROLES.to_vec();
+        for m in self.modules.values() {
+            roles.extend_from_slice(m.roles());
+        }
+        roles.sort_unstable();
+        roles.dedup();
+        roles
     }
 
     /// The names of the registered modules, in order.

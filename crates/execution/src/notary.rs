@@ -3,7 +3,9 @@
 use crate::{CallContext, Module};
 use xa_types::{
     ErrorCode, Policy, TxError, decode, encode,
-    modules::notary::{ANCHOR, AnchorArgs, MAX_KIND, MAX_TITLE, MODULE, NotaryRecord, record_key},
+    modules::notary::{
+        ANCHOR, AnchorArgs, MAX_KIND, MAX_TITLE, MODULE, NotaryRecord, OFFICER, record_key,
+    },
 };
 
 /// The notary module.
@@ -42,6 +44,10 @@ impl Module for Notary {
 
     fn check(&self, _method: &str, bytes: &[u8]) -> Result<(), TxError> {
         args(bytes).map(|_| ())
+    }
+
+    fn roles(&self) -> &'static [&'static str] {
+        &[OFFICER]
     }
 
     /// `1 of any role @ any`: anyone with a role may anchor (applications spec §9); a

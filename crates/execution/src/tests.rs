@@ -788,10 +788,19 @@ fn roles_are_granted_within_the_org_and_chain_admin_only_by_chain_admin() {
         ErrorCode::PermissionDenied,
         &[],
     );
+    // Only built-in roles and roles a module declares exist: a typo is refused.
+    let r = city.fails(
+        city.tx_by(HOUSING, role_call(GRANT_ROLE, norole, "notary_oficer")),
+        ErrorCode::InvalidArgument,
+        &[],
+    );
+    assert!(r.message.contains("notary_officer"), "{}", r.message);
+    city.ok(city.tx_by(HOUSING, role_call(GRANT_ROLE, norole, "notary_officer")));
     let r = city.ok(city.tx_by(HOUSING, role_call(GRANT_ROLE, norole, "citizen")));
     assert_eq!(r.events[0].kind, "role_granted");
     city.ok(city.tx_by(NOROLE, anchor_call(5)));
     city.ok(city.tx_by(HOUSING, role_call(REVOKE_ROLE, norole, "citizen")));
+    city.ok(city.tx_by(HOUSING, role_call(REVOKE_ROLE, norole, "notary_officer")));
     city.fails(
         city.tx_by(NOROLE, anchor_call(6)),
         ErrorCode::PermissionDenied,

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Module name.
 pub const MODULE: &str = "notary";
+/// The officer role the notary module declares (notary clerks; a policy may require it).
+pub const OFFICER: &str = "notary_officer";
 /// Method: anchor a document digest.
 pub const ANCHOR: &str = "anchor";
 /// Longest title, in bytes.
