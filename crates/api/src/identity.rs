@@ -2,7 +2,7 @@
 //! validator set. Writes are ordinary signed transactions (`POST /v1/transactions`); the CLI
 //! builds them.
 
-use crate::{ApiError, ApiResult, ApiState, path, query};
+use crate::{ApiError, ApiResult, ApiState, evidence, path, query};
 use axum::{
     Json,
     extract::{Path, Query, State, rejection::PathRejection, rejection::QueryRejection},
@@ -52,15 +52,26 @@ pub(crate) async fn orgs(State(s): State<ApiState>) -> ApiResult<Value> {
     Ok(Json(json!({ "organizations": out })))
 }
 
-/// `GET /v1/orgs/{id}`.
+/// The evidence package proving state entry `key` now, when `wanted` (`?proof=true`).
+async fn state_proof(s: &ApiState, wanted: bool, key: Vec<u8>) -> Result<Value, ApiError> {
+    evidence::proof(s, wanted, move |st, g| {
+        xa_light::export::state(st, g, &key, None)
+    })
+    .await
+}
+
+/// `GET /v1/orgs/{id}[?proof=true]`.
 pub(crate) async fn org(
     State(s): State<ApiState>,
     id: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let id = path(id)?;
+    let q = query(q)?;
     let org: Org = read(&s, &org_key(&id))?
         .ok_or_else(|| ApiError::not_found(format!("id: no organization '{id}'")))?;
-    Ok(Json(json!({ "organization": org })))
+    let proof = state_proof(&s, q.proof, org_key(&id)).await?;
+    Ok(Json(json!({ "organization": org, "proof": proof })))
 }
 
 /// `GET /v1/roles`: every role that can be granted (built-in, and declared by which module).
@@ -84,8 +95,10 @@ pub(crate) async fn roles(State(s): State<ApiState>) -> ApiResult<Value> {
 pub(crate) async fn key_owner(
     State(s): State<ApiState>,
     key: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let text = path(key)?;
+    let q = query(q)?;
     let key: PublicKey = serde_json::from_value(Value::String(text.clone())).map_err(|_| {
         ApiError::bad(
             ErrorCode::MalformedRequest,
@@ -106,8 +119,9 @@ pub(crate) async fn key_owner(
         Some(a) if a.revoked_keys.contains(&key) => "revoked",
         _ => "retired",
     };
+    let proof = state_proof(&s, q.proof, key_index_key(&key)).await?;
     Ok(Json(
-        json!({"public_key": key, "address": owner, "key_status": status}),
+        json!({"public_key": key, "address": owner, "key_status": status, "proof": proof}),
     ))
 }
 
@@ -152,9 +166,14 @@ pub(crate) fn account_json(
 pub(crate) async fn policy(
     State(s): State<ApiState>,
     p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let (module, method) = path(p)?;
-    policy_json(&s, &module, &method).map(Json)
+    let q = query(q)?;
+    let mut v = policy_json(&s, &module, &method)?;
+    // Proves the entry set on chain, or its absence (the module default then applies).
+    v["proof"] = state_proof(&s, q.proof, policy_key(&module, &method)).await?;
+    Ok(Json(v))
 }
 
 fn policy_json(s: &ApiState, module: &str, method: &str) -> Result<Value, ApiError> {
@@ -275,8 +294,10 @@ pub(crate) async fn proposals(
 pub(crate) async fn proposal(
     State(s): State<ApiState>,
     id: Result<Path<String>, PathRejection>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let text = path(id)?;
+    let q = query(q)?;
     let id: u64 = text.parse().map_err(|_| {
         ApiError::bad(
             ErrorCode::MalformedRequest,
@@ -297,14 +318,20 @@ pub(crate) async fn proposal(
             p.action.kind(),
         )
         .ok();
+    let proof = state_proof(&s, q.proof, proposal_key(id)).await?;
     Ok(Json(json!({
         "proposal": p,
         "policy": policy.as_ref().map(|p| p.to_string()),
+        "proof": proof,
     })))
 }
 
 /// `GET /v1/validators`: the set in force, a pending set decided by governance, and the epoch.
-pub(crate) async fn validators(State(s): State<ApiState>) -> ApiResult<Value> {
+pub(crate) async fn validators(
+    State(s): State<ApiState>,
+    q: Result<Query<evidence::ProofQuery>, QueryRejection>,
+) -> ApiResult<Value> {
+    let q = query(q)?;
     let (height, _) = s.chain.tip();
     let epoch_length = s.chain.genesis.params.epoch_length;
     let current: Option<ValidatorSet> = read(&s, SET_KEY)?;
@@ -318,5 +345,6 @@ pub(crate) async fn validators(State(s): State<ApiState>) -> ApiResult<Value> {
         "current": current,
         "pending": next,
         "pending_takes_effect_after_height": next.as_ref().and(next_boundary),
+        "proof": state_proof(&s, q.proof, SET_KEY.to_vec()).await?,
     })))
 }

@@ -96,12 +96,12 @@ pub fn document() -> Value {
             "/v1/orgs": {"get": {"summary": "Every organization, removed ones included", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/orgs/{id}": {"get": {
                 "summary": "One organization",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}],
                 "responses": {"200": ok(json!({"type": "object"})), "404": err()}
             }},
             "/v1/keys/{public_key}": {"get": {
                 "summary": "The account a key belongs (or belonged) to, and whether the key is active, retired or revoked",
-                "parameters": [{"name": "public_key", "in": "path", "required": true, "schema": {"type": "string"}, "description": "suite:hex"}],
+                "parameters": [{"name": "public_key", "in": "path", "required": true, "schema": {"type": "string"}, "description": "suite:hex"}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/roles": {"get": {"summary": "Every role that can be granted: built-in ones and the officer roles modules declare", "responses": {"200": ok(json!({"type": "object"}))}}},
@@ -110,7 +110,8 @@ pub fn document() -> Value {
                 "summary": "The policy in force for one call ('T of ROLES @ ORGS[, distinct orgs]' rules joined by 'or'), and whether it was set on chain or is the module's default",
                 "parameters": [
                     {"name": "module", "in": "path", "required": true, "schema": {"type": "string"}},
-                    {"name": "method", "in": "path", "required": true, "schema": {"type": "string"}}
+                    {"name": "method", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}
                 ],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
@@ -124,10 +125,10 @@ pub fn document() -> Value {
             }},
             "/v1/proposals/{id}": {"get": {
                 "summary": "One proposal with its approvals and the policy it needs",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
-            "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "responses": {"200": ok(json!({"type": "object"}))}}},
+            "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}},
