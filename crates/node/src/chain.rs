@@ -83,11 +83,22 @@ pub struct Chain {
     gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
     halted: Mutex<Option<String>>,
     consensus: Mutex<crate::orchestrator::ConsensusStatus>,
+    /// Measured cost of building or verifying one transaction (ns, moving average): bounds how
+    /// many a proposal takes, see [`BUILD_BUDGET`].
+    cost_per_tx_ns: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// Time a proposer may spend building a block: well inside the leader timeout (1 s), which
+/// must also cover sending it and the first votes.
+pub const BUILD_BUDGET: std::time::Duration = std::time::Duration::from_millis(350);
+/// Fewest transactions the build budget ever allows (so a slow sample cannot starve blocks).
+/// Above the block sizes the seeded deterministic-runtime tests use, so their blocks never
+/// depend on the wall clock and every seed replays exactly.
+pub const MIN_BUDGET_TXS: usize = 500;
 
 /// Reads state through a chain of uncommitted layers (nearest first) onto the store.
 struct View<'a> {
@@ -180,6 +191,7 @@ impl Chain {
             gossip: Mutex::new(None),
             halted: Mutex::new(None),
             consensus: Mutex::new(Default::default()),
+            cost_per_tx_ns: std::sync::atomic::AtomicU64::new(0),
             genesis,
         }))
     }
@@ -389,6 +401,38 @@ impl Chain {
         matches!(self.store.block_hash(height), Ok(Some(h)) if Hash(h) == *hash)
     }
 
+    /// Fold one build or verification into the per-transaction cost estimate (blocks of fewer
+    /// than 100 transactions say too little to count).
+    fn record_cost(&self, elapsed: std::time::Duration, txs: usize) {
+        use std::sync::atomic::Ordering;
+        if txs < 100 {
+            return;
+        }
+        let sample = (elapsed.as_nanos() / txs as u128).min(u64::MAX as u128) as u64;
+        let old = self.cost_per_tx_ns.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            (old * 3 + sample) / 4
+        };
+        self.cost_per_tx_ns.store(new, Ordering::Relaxed);
+    }
+
+    /// How many transactions this node can build (and its peers verify) within
+    /// [`BUILD_BUDGET`], by the measured cost; unbounded until measured. A proposal that takes
+    /// longer than the leader timeout is dropped by consensus and the work is lost, so under a
+    /// backlog a smaller block on time beats a full one too late. Only the proposer's choice
+    /// depends on this clock; verification does not, so determinism is untouched.
+    fn budget_txs(&self) -> usize {
+        let cost = self
+            .cost_per_tx_ns
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if cost == 0 {
+            return usize::MAX;
+        }
+        ((BUILD_BUDGET.as_nanos() / cost as u128) as usize).max(MIN_BUDGET_TXS)
+    }
+
     /// The most transactions a block on `view` may hold: the `max_block_txs` chain parameter in
     /// state (governance may lower it), never above genesis' bound.
     fn max_block_txs(&self, view: &dyn StateView) -> Result<usize, ChainError> {
@@ -427,7 +471,7 @@ impl Chain {
             store: &self.store,
             layers: &states,
         };
-        let max_txs = self.max_block_txs(&view_)?;
+        let max_txs = self.max_block_txs(&view_)?.min(self.budget_txs());
         let candidates = self.mempool.select(max_txs, &exclude);
         let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
         let hashes: Vec<Hash> = candidates.iter().map(|(h, _)| *h).collect();
@@ -480,6 +524,7 @@ impl Chain {
                 txs: included,
             },
         );
+        self.record_cost(started.elapsed(), txs.len());
         tracing::debug!(
             height,
             txs = block.block().txs.len(),
@@ -601,6 +646,7 @@ impl Chain {
         if Hash(state.root) != h.state_root {
             return reject("state_root does not match execution".into());
         }
+        self.record_cost(started.elapsed(), txs.len());
         tracing::debug!(
             height = h.height,
             txs = txs.len(),
