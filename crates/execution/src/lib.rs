@@ -2,7 +2,7 @@
 //!
 //! # Terminology
 //! - **Module**: one [`Module`] implementation owning a key prefix of state, its calls, their
-//!   default [`Policy`] and its events (`identity`, `governance`, `notary`, later tender,
+//!   default [`Policy`] and its events (`identity`, `governance`, `notary`, `tender`, later
 //!   payment, ...). The accounts core is not a module: it checks sender, keys and nonce before
 //!   any module runs.
 //! - **State view**: read access to the state a block executes on ([`StateView`]).
@@ -43,6 +43,8 @@ pub mod governance;
 pub mod identity;
 pub mod notary;
 pub mod policy;
+pub mod sealing;
+pub mod tender;
 
 pub use policy::{Signers, resolve_signers};
 use std::collections::BTreeMap;
@@ -304,6 +306,7 @@ impl Executor {
         this.register(Box::new(identity::Identity));
         this.register(Box::new(governance::Governance));
         this.register(Box::new(notary::Notary));
+        this.register(Box::new(tender::TenderModule));
         this
     }
 
@@ -763,5 +766,7 @@ impl StateView for BTreeMap<Vec<u8>, Vec<u8>> {
     }
 }
 
+#[cfg(test)]
+mod tender_tests;
 #[cfg(test)]
 mod tests;

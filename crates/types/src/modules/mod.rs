@@ -5,4 +5,5 @@ pub mod governance;
 pub mod history;
 pub mod identity;
 pub mod notary;
+pub mod tender;
 pub mod validators;
