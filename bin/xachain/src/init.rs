@@ -149,6 +149,16 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    // The tender module's threshold key: trusted dealer, devnet only. This process sees every
+    // share; production needs a DKG among the validators (commonware `bls12381::dkg`).
+    let (threshold, shares) = xa_execution::sealing::deal_trusted_dealer_devnet_only(
+        xa_crypto::random_seed(),
+        args.validators as u32,
+    )
+    .map_err(|e| anyhow::anyhow!("dealing the tender threshold key: {e}"))?;
+    for (i, share) in shares.iter().enumerate() {
+        write_tender_share(&out.join(format!("node-{i}")), i, share)?;
+    }
     let genesis = Genesis {
         chain_id: args.chain_id.clone(),
         suite: args.suite,
@@ -160,6 +170,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             epoch_length: args.epoch_length,
             ..ChainParams::default()
         },
+        tender_threshold_trusted_dealer_devnet_only: Some(threshold),
     };
     genesis
         .validate()
@@ -201,6 +212,46 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         write_json(&dir.join("config.json"), &cfg)?;
     }
     Ok(Layout { configs, apis })
+}
+
+/// File name of a validator's tender opening share in its key directory.
+pub const TENDER_SHARE_FILE: &str = "tender-share.json";
+
+/// A validator's share of the tender threshold key, as written by `init`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct TenderShareFile {
+    /// Always "trusted dealer, devnet only".
+    pub dealer: String,
+    /// The share's index.
+    pub index: u32,
+    /// The secret share, commonware codec bytes, hex.
+    pub share: String,
+}
+
+/// Write validator `i`'s share (mode 0600) into `dir`.
+fn write_tender_share(dir: &Path, i: usize, share: &[u8]) -> Result<()> {
+    let path = dir.join(TENDER_SHARE_FILE);
+    let file = TenderShareFile {
+        dealer: "trusted dealer, devnet only".into(),
+        index: i as u32,
+        share: hex::encode(share),
+    };
+    let text = serde_json::to_string_pretty(&file)? + "\n";
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        f.write_all(text.as_bytes())?;
+    }
+    #[cfg(not(unix))]
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// Create `dir` with a new consensus key file and return the node's validator-set entry (p2p

@@ -6,6 +6,7 @@ mod devnet;
 mod evidence_cmds;
 mod gov_cmds;
 mod init;
+mod tender_cmds;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -130,6 +131,13 @@ enum Cmd {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// Sealed-bid tendering (招投标): publish, bid, close, open, score, publicize, award.
+    Tender {
+        #[command(subcommand)]
+        cmd: tender_cmds::TenderCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
     /// Evidence packages: records with their proofs, headers, certificates and set lineage.
@@ -164,6 +172,7 @@ fn main() {
         Cmd::Policy { cmd, opts } => gov_cmds::policy(cmd, &opts),
         Cmd::Proposal { cmd, opts } => gov_cmds::proposal(cmd, &opts),
         Cmd::Validator { cmd, opts } => gov_cmds::validator(cmd, &opts),
+        Cmd::Tender { cmd, opts } => tender_cmds::tender(cmd, &opts),
         Cmd::Bench(args) => bench::run(&args),
         Cmd::Evidence {
             cmd: EvidenceCmd::Export(args),

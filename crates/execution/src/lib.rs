@@ -394,7 +394,7 @@ impl Executor {
     }
 
     /// The writes that create genesis state: organizations, accounts with their roles, the key
-    /// index, chain parameters and the validator set. `genesis` should have passed
+    /// index, chain parameters, the validator set and the tender threshold key (if any). `genesis` should have passed
     /// [`Genesis::validate`].
     pub fn genesis_writes(genesis: &Genesis) -> Writes {
         let mut writes = Writes::new();
@@ -434,6 +434,12 @@ impl Executor {
             validators: genesis.validators.clone(),
         };
         writes.insert(validators::SET_KEY.to_vec(), Some(encode(&set)));
+        if let Some(k) = &genesis.tender_threshold_trusted_dealer_devnet_only {
+            writes.insert(
+                xa_types::modules::tender::THRESHOLD_KEY.to_vec(),
+                Some(encode(k)),
+            );
+        }
         writes
     }
 

@@ -63,6 +63,9 @@ impl Bench {
         for (i, c) in COMPANIES.iter().enumerate() {
             accounts.push(acct(&format!("company {i}"), *c, "companies", &[COMPANY]));
         }
+        // Trusted dealer, devnet only: the validators' threshold key (3 of 4).
+        let (threshold, shares) =
+            sealing::deal_trusted_dealer_devnet_only([7; 32], VALIDATORS).expect("deal");
         let g = Genesis {
             chain_id: "test".into(),
             suite,
@@ -83,16 +86,13 @@ impl Bench {
             ],
             accounts,
             params: ChainParams::default(),
+            tender_threshold_trusted_dealer_devnet_only: Some(threshold.clone()),
         };
         g.validate().expect("valid genesis");
-        let mut state: BTreeMap<Vec<u8>, Vec<u8>> = Executor::genesis_writes(&g)
+        let state: BTreeMap<Vec<u8>, Vec<u8>> = Executor::genesis_writes(&g)
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect();
-        // Trusted dealer, devnet only: the validators' threshold key (3 of 4).
-        let (threshold, shares) =
-            sealing::deal_trusted_dealer_devnet_only([7; 32], VALIDATORS).expect("deal");
-        state.insert(THRESHOLD_KEY.to_vec(), encode(&threshold));
         Self {
             suite,
             ex: Executor::new(&g),

@@ -47,6 +47,7 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
             &["chain_admin", "org_admin"],
         )],
         params: ChainParams::default(),
+        tender_threshold_trusted_dealer_devnet_only: None,
     }
 }
 
@@ -368,6 +369,7 @@ impl City {
                 ),
             ],
             params: ChainParams::default(),
+            tender_threshold_trusted_dealer_devnet_only: None,
         };
         g.validate().expect("valid genesis");
         Self {

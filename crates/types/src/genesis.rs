@@ -83,12 +83,28 @@ pub struct Genesis {
     pub accounts: Vec<GenesisAccount>,
     /// Parameters.
     pub params: ChainParams,
+    /// The validators' threshold key that seals tender bids (`tender/threshold` in state).
+    /// **Trusted dealer, devnet only**: `xachain init` dealt it and saw every share; production
+    /// needs a DKG. Absent: the chain cannot open sealed bids. Not part of the borsh encoding
+    /// (so genesis files without it keep their hash); [`Genesis::hash`] appends it when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[borsh(skip)]
+    pub tender_threshold_trusted_dealer_devnet_only: Option<crate::modules::tender::ThresholdKey>,
 }
 
 impl Genesis {
-    /// The genesis hash: the suite hash of the canonical encoding. It is the parent of block 1.
+    /// The genesis hash: the suite hash of the canonical encoding (and of the tender threshold
+    /// key, when there is one). It is the parent of block 1.
     pub fn hash(&self) -> Hash {
-        self.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(self)])
+        match &self.tender_threshold_trusted_dealer_devnet_only {
+            None => self.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(self)]),
+            Some(k) => self.suite.hash_parts(&[
+                b"XA-GENESIS-V1",
+                &encode(self),
+                b"XA-TENDER-THRESHOLD-V1",
+                &encode(k),
+            ]),
+        }
     }
 
     /// The consensus namespace of this chain: every consensus signature (votes, finalization
@@ -106,6 +122,11 @@ impl Genesis {
         }
         if self.validators.is_empty() {
             return Err("validators: at least one validator is required".into());
+        }
+        if let Some(k) = &self.tender_threshold_trusted_dealer_devnet_only
+            && (k.players == 0 || k.sharing.is_empty())
+        {
+            return Err("tender_threshold_trusted_dealer_devnet_only: empty key".into());
         }
         for (i, v) in self.validators.iter().enumerate() {
             if v.consensus_key.len() != 32 {
@@ -217,6 +238,7 @@ mod tests {
                 },
             ],
             params: ChainParams::default(),
+            tender_threshold_trusted_dealer_devnet_only: None,
         }
     }
 
@@ -270,5 +292,26 @@ mod tests {
             .remove("roles");
         let back: Genesis = serde_json::from_value(v).expect("roles default to none");
         assert_eq!(back, g);
+    }
+
+    #[test]
+    fn tender_threshold_key_is_hashed_only_when_present() {
+        let g = sample();
+        let plain = g.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(&g)]);
+        assert_eq!(
+            g.hash(),
+            plain,
+            "genesis files without a key keep their hash"
+        );
+        let mut with = g.clone();
+        with.tender_threshold_trusted_dealer_devnet_only =
+            Some(crate::modules::tender::ThresholdKey {
+                sharing: vec![1, 2, 3],
+                players: 4,
+            });
+        assert_ne!(with.hash(), plain);
+        let json = serde_json::to_string(&with).expect("json");
+        let back: Genesis = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back.hash(), with.hash());
     }
 }

@@ -60,6 +60,7 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
             max_tx_bytes: MAX_TX_BYTES,
             ..ChainParams::default()
         },
+        tender_threshold_trusted_dealer_devnet_only: None,
     }
 }
 
