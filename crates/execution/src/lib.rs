@@ -42,6 +42,7 @@
 pub mod governance;
 pub mod identity;
 pub mod notary;
+pub mod payment;
 pub mod policy;
 pub mod sealing;
 pub mod tender;
@@ -307,6 +308,7 @@ impl Executor {
         this.register(Box::new(governance::Governance));
         this.register(Box::new(notary::Notary));
         this.register(Box::new(tender::TenderModule));
+        this.register(Box::new(payment::PaymentModule));
         this
     }
 
@@ -772,6 +774,8 @@ impl StateView for BTreeMap<Vec<u8>, Vec<u8>> {
     }
 }
 
+#[cfg(test)]
+mod payment_tests;
 #[cfg(test)]
 mod tender_tests;
 #[cfg(test)]

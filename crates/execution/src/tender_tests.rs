@@ -6,16 +6,17 @@ use xa_types::{
     Call, ChainParams, GenesisAccount, GenesisOrg, KeyPair, TxBody, modules::tender::*,
 };
 
-const OP: u8 = 1;
-const AGENCY: u8 = 10;
-const OTHER_AGENCY: u8 = 11;
-const OWNER: u8 = 12;
-const EXPERTS: [u8; 3] = [20, 21, 22];
-const SUP: u8 = 30;
-const FOREIGN_SUPERVISOR: u8 = 31;
-const COMPANIES: [u8; 5] = [40, 41, 42, 43, 44];
+pub(super) const OP: u8 = 1;
+pub(super) const AGENCY: u8 = 10;
+pub(super) const OTHER_AGENCY: u8 = 11;
+pub(super) const OWNER: u8 = 12;
+pub(super) const EXPERTS: [u8; 3] = [20, 21, 22];
+pub(super) const SUP: u8 = 30;
+pub(super) const FOREIGN_SUPERVISOR: u8 = 31;
+pub(super) const COMPANIES: [u8; 5] = [40, 41, 42, 43, 44];
+pub(super) const BANK_OFFICER: u8 = 50;
 const VALIDATORS: u32 = 4;
-const DAY: u64 = 24 * 60 * 60 * 1000;
+pub(super) const DAY: u64 = 24 * 60 * 60 * 1000;
 const DEADLINE: u64 = 100_000;
 const OPENING: u64 = 110_000;
 
@@ -23,12 +24,12 @@ fn key(suite: Suite, seed: u8) -> KeyPair {
     KeyPair::from_seed(suite, &[seed; 32]).expect("key")
 }
 
-struct Bench {
-    suite: Suite,
+pub(super) struct Bench {
+    pub(super) suite: Suite,
     ex: Executor,
-    state: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub(super) state: BTreeMap<Vec<u8>, Vec<u8>>,
     height: u64,
-    time_ms: u64,
+    pub(super) time_ms: u64,
     nonces: BTreeMap<u8, u64>,
     threshold: ThresholdKey,
     shares: Vec<Vec<u8>>,
@@ -56,6 +57,7 @@ impl Bench {
             acct("owner", OWNER, "owner", &["owner"]),
             acct("supervisor", SUP, "supervision", &[SUPERVISOR]),
             acct("foreign sup", FOREIGN_SUPERVISOR, "agency", &[SUPERVISOR]),
+            acct("bank", BANK_OFFICER, "bank", &["bank"]),
         ];
         for (i, e) in EXPERTS.iter().enumerate() {
             accounts.push(acct(&format!("expert {i}"), *e, "experts", &[EXPERT]));
@@ -83,6 +85,7 @@ impl Bench {
                 org("supervision", false),
                 org("experts", false),
                 org("companies", false),
+                org("bank", false),
             ],
             accounts,
             params: ChainParams::default(),
@@ -106,12 +109,17 @@ impl Bench {
         }
     }
 
-    fn addr(&self, seed: u8) -> Address {
+    pub(super) fn addr(&self, seed: u8) -> Address {
         address_of(&key(self.suite, seed).public_key())
     }
 
     /// Execute one call by `seed` in a block at the current time; apply its writes.
     fn run<A: borsh::BorshSerialize>(&mut self, seed: u8, method: &str, a: &A) -> Receipt {
+        self.call(seed, &[], Call::new(MODULE, method, a))
+    }
+
+    /// Execute `call` by `seed`, co-signed by `cosigners`, in a block at the current time.
+    pub(super) fn call(&mut self, seed: u8, cosigners: &[u8], call: Call) -> Receipt {
         self.height += 1;
         let nonce = self.nonces.entry(seed).or_default();
         let body = TxBody {
@@ -119,10 +127,13 @@ impl Bench {
             sender: address_of(&key(self.suite, seed).public_key()),
             nonce: *nonce,
             expiry_height: u64::MAX,
-            call: Call::new(MODULE, method, a),
+            call,
         };
         *nonce += 1;
-        let tx = body.sign(&key(self.suite, seed));
+        let mut tx = body.sign(&key(self.suite, seed));
+        for c in cosigners {
+            tx.cosign(&key(self.suite, *c));
+        }
         self.served.push(tx.body.call.args.clone());
         self.served.push(encode(&tx));
         let out = self
@@ -148,7 +159,12 @@ impl Bench {
         r
     }
 
-    fn ok<A: borsh::BorshSerialize>(&mut self, seed: u8, method: &str, a: &A) -> Receipt {
+    pub(super) fn ok<A: borsh::BorshSerialize>(
+        &mut self,
+        seed: u8,
+        method: &str,
+        a: &A,
+    ) -> Receipt {
         let r = self.run(seed, method, a);
         assert_eq!(
             r.status,
@@ -160,7 +176,7 @@ impl Bench {
         r
     }
 
-    fn fails<A: borsh::BorshSerialize>(
+    pub(super) fn fails<A: borsh::BorshSerialize>(
         &mut self,
         seed: u8,
         method: &str,
@@ -178,7 +194,7 @@ impl Bench {
     }
 
     /// A call refused at admission (stateless checks): never enters a block.
-    fn rejected<A: borsh::BorshSerialize>(
+    pub(super) fn rejected<A: borsh::BorshSerialize>(
         &self,
         seed: u8,
         method: &str,
@@ -200,7 +216,7 @@ impl Bench {
         e.message
     }
 
-    fn tender(&self, id: u64) -> Tender {
+    pub(super) fn tender(&self, id: u64) -> Tender {
         decode(&self.state[&tender_key(id)]).expect("tender")
     }
 
@@ -512,7 +528,7 @@ fn s4_all_bids_open_together_and_fewer_than_three_fail() {
 }
 
 /// Score the candidate by every expert and publicize it.
-fn publicized(suite: Suite) -> (Bench, u64, Address) {
+pub(super) fn publicized(suite: Suite) -> (Bench, u64, Address) {
     let (mut b, t) = opened(suite);
     let candidate = b.addr(COMPANIES[2]);
     let too_early = PublicizeArgs {

@@ -119,6 +119,8 @@ pub enum TenderStatus {
     Suspended,
     /// Awarded.
     Awarded,
+    /// A contract was signed from the award (`payment.contract_from_award`).
+    Contracted,
     /// Failed: fewer than `min_bidders` (valid) bids.
     Failed,
 }
@@ -133,6 +135,7 @@ impl TenderStatus {
             Self::Publicity => "PUBLICITY",
             Self::Suspended => "SUSPENDED",
             Self::Awarded => "AWARDED",
+            Self::Contracted => "CONTRACTED",
             Self::Failed => "FAILED",
         }
     }
