@@ -22,6 +22,7 @@ use xa_types::{
 mod auth;
 mod evidence;
 mod identity;
+mod tender;
 
 const CHAIN_ID: &str = "api-test";
 /// Small enough that an oversize transaction is cheap to build.
@@ -646,6 +647,7 @@ fn served_routes() -> Vec<(String, String)> {
     let src = [
         include_str!("../../src/lib.rs"),
         include_str!("../../src/evidence.rs"),
+        include_str!("../../src/tender.rs"),
     ]
     .concat();
     let mut out = Vec::new();
