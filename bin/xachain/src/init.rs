@@ -157,7 +157,17 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
     )
     .map_err(|e| anyhow::anyhow!("dealing the tender threshold key: {e}"))?;
     for (i, share) in shares.iter().enumerate() {
-        write_tender_share(&out.join(format!("node-{i}")), i, share)?;
+        let dir = out.join(format!("node-{i}"));
+        write_tender_share(&dir, i, share)?;
+        // The account the node signs its own transactions (opening shares) with.
+        let account = KeyPair::generate(args.suite);
+        xa_crypto::write_key_file(&dir.join(ACCOUNT_KEY_FILE), &account)?;
+        accounts.push(GenesisAccount {
+            name: format!("validator-{i} node"),
+            public_key: account.public_key(),
+            org: "committee".into(),
+            roles: vec!["validator".into()],
+        });
     }
     let genesis = Genesis {
         chain_id: args.chain_id.clone(),
@@ -188,6 +198,8 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             data_dir: PathBuf::from("data"),
             p2p_listen: genesis.validators[i].p2p_address.clone(),
             api_listen: api.clone(),
+            tender_share: Some(PathBuf::from(TENDER_SHARE_FILE)),
+            account_key: Some(PathBuf::from(ACCOUNT_KEY_FILE)),
         };
         let path = dir.join("config.json");
         write_json(&path, &cfg)?;
@@ -208,11 +220,16 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             data_dir: PathBuf::from("data"),
             p2p_listen: info.p2p_address.clone(),
             api_listen: format!("{}:{}", args.host, args.api_port as usize + i),
+            tender_share: None,
+            account_key: None,
         };
         write_json(&dir.join("config.json"), &cfg)?;
     }
     Ok(Layout { configs, apis })
 }
+
+/// File name of the key of a validator node's own account.
+pub const ACCOUNT_KEY_FILE: &str = "account.json";
 
 /// File name of a validator's tender opening share in its key directory.
 pub const TENDER_SHARE_FILE: &str = "tender-share.json";

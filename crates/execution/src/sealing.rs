@@ -101,6 +101,12 @@ pub fn deal_trusted_dealer_devnet_only(
     ))
 }
 
+/// The index of a secret share (codec bytes).
+pub fn share_index(share: &[u8]) -> Result<u32, SealError> {
+    let share = Share::decode(share.to_vec()).map_err(|e| SealError::BadKey(e.to_string()))?;
+    Ok(share.index.get())
+}
+
 /// A validator's partial signature on `tender`'s opening target, from its share (codec bytes).
 pub fn partial_sign(share: &[u8], chain_id: &str, tender: u64) -> Result<Vec<u8>, SealError> {
     let share = Share::decode(share.to_vec()).map_err(|e| SealError::BadKey(e.to_string()))?;

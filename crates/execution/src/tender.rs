@@ -405,6 +405,13 @@ fn close(ctx: &mut CallContext<'_>, a: TenderIdArgs) -> Result<(), TxError> {
     } else {
         TenderStatus::Closed
     };
+    if t.status == TenderStatus::Closed {
+        let mut waiting: Vec<u64> = ctx.read(AWAITING_OPEN_KEY)?.unwrap_or_default();
+        if let Err(pos) = waiting.binary_search(&t.id) {
+            waiting.insert(pos, t.id);
+        }
+        ctx.put(AWAITING_OPEN_KEY.to_vec(), encode(&waiting));
+    }
     save(ctx, &t);
     let n = t.bidders.len().to_string();
     ctx.emit(MODULE, "closed", attrs(&t, &[("bids", n)]));
@@ -505,6 +512,9 @@ fn open_share(ctx: &mut CallContext<'_>, a: OpenShareArgs) -> Result<(), TxError
         valid,
     };
     ctx.put(opening_key(t.id), encode(&opening));
+    let mut waiting: Vec<u64> = ctx.read(AWAITING_OPEN_KEY)?.unwrap_or_default();
+    waiting.retain(|id| *id != t.id);
+    ctx.put(AWAITING_OPEN_KEY.to_vec(), encode(&waiting));
     t.status = if valid < t.min_bidders {
         TenderStatus::Failed
     } else {

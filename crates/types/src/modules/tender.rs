@@ -88,6 +88,9 @@ pub const OPEN_NAMESPACE: &[u8] = b"XA-TENDER-OPEN-V1";
 pub const COMMIT_DOMAIN: &[u8] = b"XA-TENDER-BID-V1";
 /// State key of the validators' threshold key (trusted dealer, devnet only).
 pub const THRESHOLD_KEY: &[u8] = b"tender/threshold";
+/// State key of the ids of closed tenders waiting for their opening (sorted), which
+/// validators' nodes watch to post their partial signatures.
+pub const AWAITING_OPEN_KEY: &[u8] = b"tender/awaiting_open";
 /// State key of the next tender id.
 pub const NEXT_ID_KEY: &[u8] = b"tender/next_id";
 
