@@ -138,6 +138,20 @@ enum Cmd {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// Construction contracts: from an award, subcontracts, milestone acceptance.
+    Contract {
+        #[command(subcommand)]
+        cmd: tender_cmds::ContractCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Payment requests, payrolls and bank transfers (penetrating payment).
+    Payment {
+        #[command(subcommand)]
+        cmd: tender_cmds::PaymentCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
     /// Evidence packages: records with their proofs, headers, certificates and set lineage.
@@ -173,6 +187,8 @@ fn main() {
         Cmd::Proposal { cmd, opts } => gov_cmds::proposal(cmd, &opts),
         Cmd::Validator { cmd, opts } => gov_cmds::validator(cmd, &opts),
         Cmd::Tender { cmd, opts } => tender_cmds::tender(cmd, &opts),
+        Cmd::Contract { cmd, opts } => tender_cmds::contract(cmd, &opts),
+        Cmd::Payment { cmd, opts } => tender_cmds::payment(cmd, &opts),
         Cmd::Bench(args) => bench::run(&args),
         Cmd::Evidence {
             cmd: EvidenceCmd::Export(args),

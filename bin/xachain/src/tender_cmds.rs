@@ -1,5 +1,5 @@
 //! `xachain tender ...`: publish, bid (sealed locally), close, open, score, publicize, object,
-//! answer, award, show.
+//! answer, award, show; `xachain contract ...` and `xachain payment ...`.
 //!
 //! Bids are sealed on this machine before they leave it: the content is encrypted under a fresh
 //! key, which is timelock-encrypted to the tender's opening under the validators' threshold key
@@ -15,6 +15,11 @@ use std::path::PathBuf;
 use xa_client::Client;
 use xa_types::{
     Address, Call, Hash, decode,
+    modules::payment::{
+        self as p, AcceptMilestoneArgs, Contract, ContractFromAwardArgs, MilestoneSpec,
+        PaymentRequest, PayrollLine, PostTransferArgs, RequestArgs, RequestIdArgs, RequestKind,
+        SubcontractArgs, contract_key, request_key,
+    },
     modules::tender::{self as t, *},
 };
 
@@ -334,4 +339,375 @@ fn show(t: &Tender, o: Option<&Opening>) {
             }
         }
     }
+}
+
+/// `xachain contract ...`
+#[derive(Subcommand)]
+pub enum ContractCmd {
+    /// Sign the contract of an awarded tender (its owner): milestones as name=amount.
+    FromAward {
+        /// The awarded tender.
+        #[arg(long)]
+        tender: u64,
+        /// Ring-fenced wage share, in fen.
+        #[arg(long)]
+        wage_share: u64,
+        /// Milestone as name=amount (repeat, in order; they sum to the award price).
+        #[arg(long = "milestone", required = true)]
+        milestones: Vec<String>,
+        /// The supervisory department's organization.
+        #[arg(long)]
+        supervisor_org: String,
+    },
+    /// Let a subcontract out of a contract you are the payee of.
+    Sub {
+        /// The parent contract.
+        #[arg(long)]
+        parent: u64,
+        /// The subcontractor or supplier.
+        #[arg(long)]
+        payee: Address,
+        /// Price, in fen.
+        #[arg(long)]
+        amount: u64,
+        /// Ring-fenced wage share, in fen.
+        #[arg(long, default_value_t = 0)]
+        wage_share: u64,
+        /// Milestone as name=amount (repeat; none: material payments).
+        #[arg(long = "milestone")]
+        milestones: Vec<String>,
+    },
+    /// Accept a milestone: a supervisor signs, and the payer co-signs (`--save-tx`, then
+    /// `xachain tx cosign` and `xachain tx submit`), or pass `--cosigner-key`.
+    Accept {
+        /// The contract.
+        #[arg(long)]
+        contract: u64,
+        /// The milestone's index.
+        #[arg(long)]
+        milestone: u32,
+        /// Digest of the acceptance report (hex).
+        #[arg(long)]
+        report_digest: Hash,
+        /// The payer's key file, to co-sign in one step.
+        #[arg(long)]
+        cosigner_key: Option<PathBuf>,
+    },
+    /// Show a contract.
+    Show {
+        /// The contract.
+        id: u64,
+    },
+}
+
+/// `xachain payment ...`
+#[derive(Subcommand)]
+pub enum PaymentCmd {
+    /// Request a progress payment of an accepted milestone (the payee).
+    Progress {
+        /// The contract.
+        #[arg(long)]
+        contract: u64,
+        /// The milestone's index.
+        #[arg(long)]
+        milestone: u32,
+        /// Amount, in fen.
+        #[arg(long)]
+        amount: u64,
+        /// Evidence digest (hex).
+        #[arg(long)]
+        evidence: Hash,
+    },
+    /// Request a material payment (contracts without milestones).
+    Material {
+        /// The contract.
+        #[arg(long)]
+        contract: u64,
+        /// Amount, in fen.
+        #[arg(long)]
+        amount: u64,
+        /// Evidence digest (hex).
+        #[arg(long)]
+        evidence: Hash,
+    },
+    /// Request a payroll from the contract's wage funds; lines as worker:account:amount.
+    Payroll {
+        /// The contract.
+        #[arg(long)]
+        contract: u64,
+        /// Period, e.g. 2026-10.
+        #[arg(long)]
+        period: String,
+        /// A line worker_address:bank_account:amount (repeat).
+        #[arg(long = "line", required = true)]
+        lines: Vec<String>,
+        /// Evidence digest (hex).
+        #[arg(long)]
+        evidence: Hash,
+    },
+    /// Review a request (a supervisor).
+    Review {
+        /// The request.
+        request: u64,
+    },
+    /// Approve a reviewed request (the payer).
+    Approve {
+        /// The request.
+        request: u64,
+    },
+    /// Reject a request (the payer or a supervisor).
+    Reject {
+        /// The request.
+        request: u64,
+    },
+    /// Post a bank transfer's outcome (a bank).
+    Transfer {
+        /// The request.
+        #[arg(long)]
+        request: u64,
+        /// The line.
+        #[arg(long, default_value_t = 0)]
+        line: u32,
+        /// The bank's reference.
+        #[arg(long)]
+        bank_ref: String,
+        /// The transfer failed.
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Show a request with its transfers.
+    Show {
+        /// The request.
+        id: u64,
+    },
+}
+
+fn name_amount(flag: &str, s: &str) -> Result<MilestoneSpec> {
+    let (name, amount) = s
+        .split_once('=')
+        .ok_or_else(|| anyhow!("{flag}: '{s}' is not name=amount"))?;
+    let amount = amount
+        .parse()
+        .map_err(|_| anyhow!("{flag}: '{amount}' is not a number of fen"))?;
+    Ok(MilestoneSpec {
+        name: name.to_string(),
+        amount,
+    })
+}
+
+fn pay_call<A: borsh::BorshSerialize>(method: &str, a: &A) -> Call {
+    Call::new(p::MODULE, method, a)
+}
+
+/// `contract`.
+pub fn contract(cmd: ContractCmd, opts: &ClientOpts) -> Result<()> {
+    let client = Client::new(&opts.api);
+    match cmd {
+        ContractCmd::FromAward {
+            tender,
+            wage_share,
+            milestones,
+            supervisor_org,
+        } => {
+            let milestones = milestones
+                .iter()
+                .map(|m| name_amount("--milestone", m))
+                .collect::<Result<_>>()?;
+            let a = ContractFromAwardArgs {
+                tender,
+                wage_share,
+                milestones,
+                supervisor_org,
+            };
+            send(opts, pay_call(p::CONTRACT_FROM_AWARD, &a))?;
+        }
+        ContractCmd::Sub {
+            parent,
+            payee,
+            amount,
+            wage_share,
+            milestones,
+        } => {
+            let milestones = milestones
+                .iter()
+                .map(|m| name_amount("--milestone", m))
+                .collect::<Result<_>>()?;
+            let a = SubcontractArgs {
+                parent,
+                payee,
+                amount,
+                wage_share,
+                milestones,
+            };
+            send(opts, pay_call(p::SUBCONTRACT, &a))?;
+        }
+        ContractCmd::Accept {
+            contract,
+            milestone,
+            report_digest,
+            cosigner_key,
+        } => {
+            let a = AcceptMilestoneArgs {
+                contract,
+                milestone,
+                report_digest,
+            };
+            let call = pay_call(p::ACCEPT_MILESTONE, &a);
+            match cosigner_key {
+                None => {
+                    send(opts, call)?;
+                }
+                Some(path) => {
+                    let key = crate::client_cmds::load_key(opts)?;
+                    let cosigner = xa_crypto::read_key_file(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let mut tx = client.build(&key, call, 100)?;
+                    tx.cosign(&cosigner);
+                    crate::gov_cmds::submit_and_report(opts, &client, &tx)?;
+                }
+            }
+        }
+        ContractCmd::Show { id } => {
+            let c: Contract = read_state(&client, &contract_key(id))?
+                .ok_or_else(|| anyhow!("contract {id}: not found"))?;
+            let v = json!({ "contract": c });
+            print(opts, &v, |_| {
+                println!(
+                    "contract:  {} (parent {:?}, tender {:?})",
+                    c.id, c.parent, c.tender
+                );
+                println!("payer:     {}", c.payer);
+                println!("payee:     {}", c.payee);
+                println!("amount:    {} fen, wage share {}", c.amount, c.wage_share);
+                println!("received:  {} (wage {})", c.received, c.wage_received);
+                println!(
+                    "paid out:  {} to subcontracts, {} in wages",
+                    c.paid_general_out, c.paid_wage_out
+                );
+                for (i, m) in c.milestones.iter().enumerate() {
+                    let state = if m.accepted_ms.is_some() {
+                        "accepted"
+                    } else {
+                        "open"
+                    };
+                    println!(
+                        "  [{i}] {} {} fen, {state}, {} committed",
+                        m.name, m.amount, m.committed
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `payment`.
+pub fn payment(cmd: PaymentCmd, opts: &ClientOpts) -> Result<()> {
+    let client = Client::new(&opts.api);
+    let request = |contract, kind, amount, evidence, lines| RequestArgs {
+        contract,
+        kind,
+        amount,
+        evidence,
+        lines,
+    };
+    match cmd {
+        PaymentCmd::Progress {
+            contract,
+            milestone,
+            amount,
+            evidence,
+        } => {
+            let a = request(
+                contract,
+                RequestKind::Progress { milestone },
+                amount,
+                evidence,
+                vec![],
+            );
+            send(opts, pay_call(p::REQUEST, &a))?;
+        }
+        PaymentCmd::Material {
+            contract,
+            amount,
+            evidence,
+        } => {
+            let a = request(contract, RequestKind::Material, amount, evidence, vec![]);
+            send(opts, pay_call(p::REQUEST, &a))?;
+        }
+        PaymentCmd::Payroll {
+            contract,
+            period,
+            lines,
+            evidence,
+        } => {
+            let mut parsed = Vec::new();
+            for l in &lines {
+                let parts: Vec<&str> = l.split(':').collect();
+                let [worker, account, amount] = parts.as_slice() else {
+                    bail!("--line: '{l}' is not worker:account:amount");
+                };
+                parsed.push(PayrollLine {
+                    worker: worker
+                        .parse()
+                        .map_err(|_| anyhow!("--line: '{worker}' is not an address"))?,
+                    account: account.to_string(),
+                    amount: amount
+                        .parse()
+                        .map_err(|_| anyhow!("--line: '{amount}' is not a number of fen"))?,
+                });
+            }
+            let amount = parsed.iter().map(|l| l.amount).sum();
+            let a = request(
+                contract,
+                RequestKind::Payroll { period },
+                amount,
+                evidence,
+                parsed,
+            );
+            send(opts, pay_call(p::REQUEST, &a))?;
+        }
+        PaymentCmd::Review { request } => {
+            send(opts, pay_call(p::REVIEW, &RequestIdArgs { request }))?;
+        }
+        PaymentCmd::Approve { request } => {
+            send(opts, pay_call(p::APPROVE, &RequestIdArgs { request }))?;
+        }
+        PaymentCmd::Reject { request } => {
+            send(opts, pay_call(p::REJECT, &RequestIdArgs { request }))?;
+        }
+        PaymentCmd::Transfer {
+            request,
+            line,
+            bank_ref,
+            failed,
+        } => {
+            let a = PostTransferArgs {
+                request,
+                line,
+                bank_ref,
+                success: !failed,
+            };
+            send(opts, pay_call(p::POST_TRANSFER, &a))?;
+        }
+        PaymentCmd::Show { id } => {
+            let r: PaymentRequest = read_state(&client, &request_key(id))?
+                .ok_or_else(|| anyhow!("payment request {id}: not found"))?;
+            let v = json!({ "request": r });
+            print(opts, &v, |_| {
+                println!("request:   {} on contract {}", r.id, r.contract);
+                println!("status:    {}", r.status.as_str());
+                println!("amount:    {} fen", r.amount);
+                for (i, t) in r.transfers.iter().enumerate() {
+                    let state = match (&t.bank_ref, t.failed_refs.last()) {
+                        (Some(b), _) => format!("paid ({b})"),
+                        (None, Some(f)) => format!("failed ({f})"),
+                        (None, None) => "pending".into(),
+                    };
+                    println!("  [{i}] {} -> {} {} fen {state}", t.from, t.to, t.amount);
+                }
+            });
+        }
+    }
+    Ok(())
 }
