@@ -52,6 +52,10 @@ pub struct InitArgs {
     /// <dir>/extra-0/config.json`.
     #[arg(long, default_value_t = 0)]
     pub extra_validators: usize,
+    /// Devnet only: tenders' minimum publicity period in seconds instead of the legal 3 days
+    /// (genesis `tender_min_publicity_ms_devnet_only`).
+    #[arg(long)]
+    pub tender_publicity_secs: Option<u64>,
 }
 
 /// The layout `init` writes.
@@ -181,6 +185,9 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             ..ChainParams::default()
         },
         tender_threshold_trusted_dealer_devnet_only: Some(threshold),
+        tender_min_publicity_ms_devnet_only: args
+            .tender_publicity_secs
+            .map(|s| s.saturating_mul(1000)),
     };
     genesis
         .validate()

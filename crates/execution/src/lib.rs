@@ -442,6 +442,12 @@ impl Executor {
                 Some(encode(k)),
             );
         }
+        if let Some(ms) = genesis.tender_min_publicity_ms_devnet_only {
+            writes.insert(
+                xa_types::modules::tender::MIN_PUBLICITY_KEY.to_vec(),
+                Some(encode(&ms)),
+            );
+        }
         writes
     }
 

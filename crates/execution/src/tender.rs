@@ -116,16 +116,7 @@ fn stateless(method: &str, bytes: &[u8]) -> Result<(), TxError> {
             }
             Ok(())
         }
-        PUBLICIZE => {
-            let a: PublicizeArgs = args(method, bytes)?;
-            if a.duration_ms < MIN_PUBLICITY_MS {
-                return Err(invalid(format!(
-                    "args.duration_ms: publicity lasts at least {MIN_PUBLICITY_MS} ms (3 days), got {}",
-                    a.duration_ms
-                )));
-            }
-            Ok(())
-        }
+        PUBLICIZE => args::<PublicizeArgs>(method, bytes).map(|_| ()),
         OBJECT => {
             let a: ObjectArgs = args(method, bytes)?;
             text("args.reason", &a.reason)
@@ -580,6 +571,13 @@ fn score(ctx: &mut CallContext<'_>, a: ScoreArgs) -> Result<(), TxError> {
 }
 
 fn publicize(ctx: &mut CallContext<'_>, a: PublicizeArgs) -> Result<(), TxError> {
+    let min: u64 = ctx.read(MIN_PUBLICITY_KEY)?.unwrap_or(MIN_PUBLICITY_MS);
+    if a.duration_ms < min {
+        return Err(invalid(format!(
+            "args.duration_ms: publicity lasts at least {min} ms, got {}",
+            a.duration_ms
+        )));
+    }
     let mut t = load(ctx, a.tender)?;
     if t.status != TenderStatus::Evaluating {
         return Err(state_err(&t, "EVALUATING"));

@@ -90,6 +90,7 @@ impl Bench {
             accounts,
             params: ChainParams::default(),
             tender_threshold_trusted_dealer_devnet_only: Some(threshold.clone()),
+            tender_min_publicity_ms_devnet_only: None,
         };
         g.validate().expect("valid genesis");
         let state: BTreeMap<Vec<u8>, Vec<u8>> = Executor::genesis_writes(&g)
@@ -553,7 +554,7 @@ pub(super) fn publicized(suite: Suite) -> (Bench, u64, Address) {
         candidate,
         duration_ms: MIN_PUBLICITY_MS - 1,
     };
-    let msg = b.rejected(AGENCY, PUBLICIZE, &short, ErrorCode::InvalidArgument);
+    let msg = b.fails(AGENCY, PUBLICIZE, &short, ErrorCode::InvalidArgument);
     assert!(msg.contains("args.duration_ms"), "{msg}");
     b.ok(AGENCY, PUBLICIZE, &too_early);
     (b, t, candidate)
@@ -757,4 +758,51 @@ fn roles_gate_every_transition() {
         &SubmitBidArgs { tender: 99, bid },
         ErrorCode::NotFound,
     );
+}
+
+#[test]
+fn a_devnet_genesis_may_shorten_publicity_and_real_chains_keep_three_days() {
+    // Real chains: no override in state, 3 days.
+    let (mut b, t) = opened(Suite::Ed25519);
+    assert!(!b.state.contains_key(MIN_PUBLICITY_KEY));
+    let candidate = b.addr(COMPANIES[2]);
+    for e in EXPERTS {
+        b.ok(
+            e,
+            SCORE,
+            &ScoreArgs {
+                tender: t,
+                bidder: candidate,
+                items: vec![("price".into(), 60)],
+            },
+        );
+    }
+    let minute = PublicizeArgs {
+        tender: t,
+        candidate,
+        duration_ms: 60_000,
+    };
+    b.fails(AGENCY, PUBLICIZE, &minute, ErrorCode::InvalidArgument);
+    // A devnet genesis with `tender_min_publicity_ms_devnet_only` writes the override.
+    let mut g = Genesis {
+        chain_id: "t".into(),
+        suite: Suite::Ed25519,
+        genesis_time_ms: 0,
+        validators: vec![],
+        organizations: vec![],
+        accounts: vec![],
+        params: ChainParams::default(),
+        tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
+    };
+    assert!(!Executor::genesis_writes(&g).contains_key(MIN_PUBLICITY_KEY));
+    g.tender_min_publicity_ms_devnet_only = Some(60_000);
+    let w = Executor::genesis_writes(&g);
+    b.state.insert(
+        MIN_PUBLICITY_KEY.to_vec(),
+        w[MIN_PUBLICITY_KEY].clone().expect("written"),
+    );
+    b.ok(AGENCY, PUBLICIZE, &minute);
+    b.time_ms += 60_000;
+    b.ok(AGENCY, AWARD, &TenderIdArgs { tender: t });
 }

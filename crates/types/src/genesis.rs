@@ -90,21 +90,36 @@ pub struct Genesis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[borsh(skip)]
     pub tender_threshold_trusted_dealer_devnet_only: Option<crate::modules::tender::ThresholdKey>,
+    /// **Devnet only**: a shorter minimum publicity period for tenders (ms) than the legal 3
+    /// days, so a demo can run to the award. Absent on any real chain. Outside the borsh
+    /// encoding like the threshold key, and appended to [`Genesis::hash`] when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[borsh(skip)]
+    pub tender_min_publicity_ms_devnet_only: Option<u64>,
 }
 
 impl Genesis {
     /// The genesis hash: the suite hash of the canonical encoding (and of the tender threshold
     /// key, when there is one). It is the parent of block 1.
     pub fn hash(&self) -> Hash {
-        match &self.tender_threshold_trusted_dealer_devnet_only {
-            None => self.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(self)]),
-            Some(k) => self.suite.hash_parts(&[
-                b"XA-GENESIS-V1",
-                &encode(self),
-                b"XA-TENDER-THRESHOLD-V1",
-                &encode(k),
-            ]),
+        let body = encode(self);
+        let mut parts: Vec<&[u8]> = vec![b"XA-GENESIS-V1", &body];
+        let key = self
+            .tender_threshold_trusted_dealer_devnet_only
+            .as_ref()
+            .map(encode);
+        if let Some(k) = &key {
+            parts.push(b"XA-TENDER-THRESHOLD-V1");
+            parts.push(k);
         }
+        let publicity = self
+            .tender_min_publicity_ms_devnet_only
+            .map(|ms| encode(&ms));
+        if let Some(p) = &publicity {
+            parts.push(b"XA-TENDER-MIN-PUBLICITY-V1");
+            parts.push(p);
+        }
+        self.suite.hash_parts(&parts)
     }
 
     /// The consensus namespace of this chain: every consensus signature (votes, finalization
@@ -239,6 +254,7 @@ mod tests {
             ],
             params: ChainParams::default(),
             tender_threshold_trusted_dealer_devnet_only: None,
+            tender_min_publicity_ms_devnet_only: None,
         }
     }
 

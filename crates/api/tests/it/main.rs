@@ -62,6 +62,7 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
             ..ChainParams::default()
         },
         tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
     }
 }
 

@@ -237,6 +237,7 @@ impl Net {
                 epoch_length: cfg.epoch_length,
             },
             tender_threshold_trusted_dealer_devnet_only: None,
+            tender_min_publicity_ms_devnet_only: None,
         };
         genesis.validate().expect("test genesis is valid");
 

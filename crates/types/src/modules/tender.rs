@@ -91,6 +91,9 @@ pub const THRESHOLD_KEY: &[u8] = b"tender/threshold";
 /// State key of the ids of closed tenders waiting for their opening (sorted), which
 /// validators' nodes watch to post their partial signatures.
 pub const AWAITING_OPEN_KEY: &[u8] = b"tender/awaiting_open";
+/// State key of a devnet's shorter minimum publicity (genesis
+/// `tender_min_publicity_ms_devnet_only`); absent on real chains: 3 days.
+pub const MIN_PUBLICITY_KEY: &[u8] = b"tender/min_publicity_ms";
 /// State key of the next tender id.
 pub const NEXT_ID_KEY: &[u8] = b"tender/next_id";
 
@@ -272,7 +275,7 @@ pub struct PublicizeArgs {
     pub tender: u64,
     /// The winning candidate (a valid bidder every expert scored).
     pub candidate: Address,
-    /// Length of the publicity period, at least [`MIN_PUBLICITY_MS`].
+    /// Length of the publicity period, at least [`MIN_PUBLICITY_MS`] (or a devnet's override).
     pub duration_ms: u64,
 }
 
