@@ -2,6 +2,7 @@
 
 mod bench;
 mod client_cmds;
+mod demo;
 mod devnet;
 mod evidence_cmds;
 mod gov_cmds;
@@ -152,6 +153,11 @@ enum Cmd {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// Runnable scenarios against a running devnet.
+    Demo {
+        #[command(subcommand)]
+        cmd: demo::DemoCmd,
+    },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
     /// Evidence packages: records with their proofs, headers, certificates and set lineage.
@@ -189,6 +195,7 @@ fn main() {
         Cmd::Tender { cmd, opts } => tender_cmds::tender(cmd, &opts),
         Cmd::Contract { cmd, opts } => tender_cmds::contract(cmd, &opts),
         Cmd::Payment { cmd, opts } => tender_cmds::payment(cmd, &opts),
+        Cmd::Demo { cmd } => demo::run(cmd),
         Cmd::Bench(args) => bench::run(&args),
         Cmd::Evidence {
             cmd: EvidenceCmd::Export(args),
