@@ -471,3 +471,39 @@ fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference
     assert_eq!(req.transfers[1].failed_refs, vec!["W-1".to_string()]);
     assert_eq!(s.contract(root).paid_wage_out, 1_500);
 }
+
+/// Cost of a 1 000-worker payroll: request size, and the time to execute the request, its
+/// review and approval, and the bank's 1 000 postings. `--ignored --nocapture payroll_cost`.
+#[test]
+#[ignore = "measurement, not a check"]
+fn payroll_cost_of_1000_workers() {
+    let mut s = site();
+    let root = s.root;
+    // Fund the wage account: both milestones paid (3 000 of wage funds... scaled below).
+    assert_eq!(s.accept(s.root, 0).status, TxStatus::Success);
+    let r = s.approved(GC, OWNER, progress(root, 0, 6_000));
+    s.post(r, 0, "BOX-1", true);
+    let lines: Vec<PayrollLine> = (0..1000u32)
+        .map(|i| PayrollLine {
+            worker: Hash(xa_types::Suite::Ed25519.hash(&i.to_le_bytes()).0),
+            account: format!("6222-0000-{i:06}"),
+            amount: 1,
+        })
+        .collect();
+    let a = payroll(root, lines);
+    let bytes = encode(&Call::new(MODULE, REQUEST, &a)).len();
+    let start = std::time::Instant::now();
+    let id = s.approved(GC, OWNER, a);
+    let approve = start.elapsed();
+    let start = std::time::Instant::now();
+    for line in 0..1000u32 {
+        let r = s.post(id, line, &format!("W-{line}"), true);
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    let post = start.elapsed();
+    assert_eq!(s.request_rec(id).status, RequestStatus::Paid);
+    println!(
+        "1000-worker payroll: request call {bytes} bytes; request+review+approve {approve:?}; \
+         1000 postings (1000 transactions) {post:?}"
+    );
+}

@@ -806,3 +806,48 @@ fn a_devnet_genesis_may_shorten_publicity_and_real_chains_keep_three_days() {
     b.time_ms += 60_000;
     b.ok(AGENCY, AWARD, &TenderIdArgs { tender: t });
 }
+
+/// Cost of opening a tender with 100 bids (the transaction that reaches the threshold decrypts
+/// them all). `cargo test -p xa-execution --release -- --ignored --nocapture opening_cost`.
+#[test]
+#[ignore = "measurement, not a check"]
+fn opening_cost_of_100_bids() {
+    let mut b = Bench::new(Suite::Ed25519);
+    let t = b.publish();
+    let bidder_seeds: Vec<u8> = (100..200).collect();
+    // Register 100 companies directly in state (as genesis would).
+    for s in &bidder_seeds {
+        let k = key(b.suite, *s);
+        let acct = xa_types::modules::accounts::Account {
+            keys: vec![k.public_key()],
+            name: format!("bidder {s}"),
+            org: "companies".into(),
+            roles: vec![COMPANY.into()],
+            ..Default::default()
+        };
+        let addr = address_of(&k.public_key());
+        b.state.insert(
+            xa_types::modules::accounts::account_key(&addr),
+            encode(&acct),
+        );
+        b.state.insert(
+            xa_types::modules::identity::key_index_key(&k.public_key()),
+            addr.0.to_vec(),
+        );
+    }
+    for s in &bidder_seeds {
+        let r = b.bid(t, *s, 1_000 + u64::from(*s));
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    b.time_ms = DEADLINE;
+    b.ok(AGENCY, CLOSE, &TenderIdArgs { tender: t });
+    b.time_ms = OPENING;
+    b.share(t, 0);
+    b.share(t, 1);
+    let start = std::time::Instant::now();
+    let r = b.share(t, 2);
+    let took = start.elapsed();
+    assert_eq!(r.status, TxStatus::Success);
+    assert_eq!(b.opening(t).valid, 100);
+    println!("opening 100 bids in one transaction: {took:?}");
+}
