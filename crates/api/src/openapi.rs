@@ -136,6 +136,11 @@ pub fn document() -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
+            "/v1/contracts/{id}/trail": {"get": {
+                "summary": "Where every fen of a contract went: its payment requests with every transfer (to subcontractors and to each worker, with bank references), and recursively every subcontract (at most 8 levels, 1000 contracts)",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array"}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
+            }},
             "/v1/payments/{id}": {"get": {
                 "summary": "A payment request (progress, material or payroll) with its status and every transfer line with its bank reference",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],

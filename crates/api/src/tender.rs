@@ -21,6 +21,7 @@ pub(crate) fn routes() -> Router<ApiState> {
     Router::new()
         .route("/v1/tenders/{id}", get(tender))
         .route("/v1/contracts/{id}", get(contract))
+        .route("/v1/contracts/{id}/trail", get(trail))
         .route("/v1/payments/{id}", get(payment))
 }
 
@@ -81,4 +82,46 @@ pub(crate) async fn payment(
     let r: PaymentRequest = read(&s, &request_key(id))?
         .ok_or_else(|| ApiError::not_found(format!("id: no payment request {id}")))?;
     Ok(Json(json!({ "request": r })))
+}
+
+/// Deepest contract tree the trail follows.
+const MAX_TRAIL_DEPTH: usize = 8;
+/// Most contracts one trail lists.
+const MAX_TRAIL_CONTRACTS: usize = 1_000;
+
+/// One contract with its payment requests and, recursively, its subcontracts.
+fn trail_of(s: &ApiState, id: u64, depth: usize, seen: &mut usize) -> Result<Value, ApiError> {
+    *seen += 1;
+    let c: Contract = read(s, &contract_key(id))?
+        .ok_or_else(|| ApiError::internal(format!("contract {id} missing")))?;
+    let mut requests = Vec::with_capacity(c.requests.len());
+    for r in &c.requests {
+        if let Some(req) = read::<PaymentRequest>(s, &request_key(*r))? {
+            requests.push(req);
+        }
+    }
+    let mut children = Vec::new();
+    for child in &c.children {
+        if depth + 1 >= MAX_TRAIL_DEPTH || *seen >= MAX_TRAIL_CONTRACTS {
+            children.push(json!({ "contract": child, "truncated": true }));
+            continue;
+        }
+        children.push(trail_of(s, *child, depth + 1, seen)?);
+    }
+    Ok(json!({ "contract": c, "requests": requests, "subcontracts": children }))
+}
+
+/// `GET /v1/contracts/{id}/trail`: where every fen of a contract went: its payment requests
+/// with every transfer (to subcontractors and to each worker, with bank references), and the
+/// same for every subcontract below it.
+pub(crate) async fn trail(
+    State(s): State<ApiState>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let id = id(p, "id")?;
+    if read::<Contract>(&s, &contract_key(id))?.is_none() {
+        return Err(ApiError::not_found(format!("id: no contract {id}")));
+    }
+    let mut seen = 0;
+    Ok(Json(trail_of(&s, id, 0, &mut seen)?))
 }

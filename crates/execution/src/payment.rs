@@ -338,6 +338,7 @@ fn contract_from_award(ctx: &mut CallContext<'_>, a: ContractFromAwardArgs) -> R
         paid_wage_out: 0,
         status: ContractStatus::Contracted,
         created_ms: ctx.time_ms,
+        requests: Vec::new(),
     };
     save_contract(ctx, &c);
     t.status = TenderStatus::Contracted;
@@ -398,6 +399,7 @@ fn subcontract(ctx: &mut CallContext<'_>, a: SubcontractArgs) -> Result<(), TxEr
         paid_wage_out: 0,
         status: ContractStatus::Contracted,
         created_ms: ctx.time_ms,
+        requests: Vec::new(),
     };
     save_contract(ctx, &c);
     parent.children.push(id);
@@ -610,6 +612,8 @@ fn request(ctx: &mut CallContext<'_>, a: RequestArgs) -> Result<(), TxError> {
         created_ms: ctx.time_ms,
     };
     save_request(ctx, &r);
+    c.requests.push(id);
+    save_contract(ctx, &c);
     ctx.emit(
         MODULE,
         "requested",

@@ -249,6 +249,8 @@ pub struct Contract {
     pub status: ContractStatus,
     /// Creation time.
     pub created_ms: u64,
+    /// Payment requests made under it, in order (for the audit trail).
+    pub requests: Vec<u64>,
 }
 
 /// Request status.
