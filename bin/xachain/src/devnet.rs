@@ -35,6 +35,10 @@ pub struct DevnetArgs {
     /// here: run `xachain node --config <dir>/extra-0/config.json`.
     #[arg(long, default_value_t = 0)]
     pub extra_validators: usize,
+    /// Devnet only: tenders' minimum publicity period in seconds instead of the legal 3 days,
+    /// so `xachain demo tender` can run to the award (written into genesis, visible to all).
+    #[arg(long)]
+    pub tender_publicity_secs: Option<u64>,
 }
 
 struct Node {
@@ -77,6 +81,7 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
             api_port: args.api_port,
             epoch_length: args.epoch_length,
             extra_validators: args.extra_validators,
+            tender_publicity_secs: args.tender_publicity_secs,
         })?
     };
     let exe = std::env::current_exe().context("locating the xachain binary")?;

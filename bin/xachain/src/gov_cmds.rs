@@ -268,7 +268,7 @@ fn client(opts: &ClientOpts) -> Result<Client> {
 
 /// Sign `call` with `--key`, submit it, wait for the commit and report the receipt. A call that
 /// committed but failed (e.g. PERMISSION_DENIED) is an error with its code.
-fn send(opts: &ClientOpts, call: Call) -> Result<Value> {
+pub fn send(opts: &ClientOpts, call: Call) -> Result<Value> {
     let client = Client::new(&opts.api);
     let key = load_key(opts)?;
     send_with(opts, &client, &key, call)

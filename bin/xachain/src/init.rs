@@ -52,6 +52,10 @@ pub struct InitArgs {
     /// <dir>/extra-0/config.json`.
     #[arg(long, default_value_t = 0)]
     pub extra_validators: usize,
+    /// Devnet only: tenders' minimum publicity period in seconds instead of the legal 3 days
+    /// (genesis `tender_min_publicity_ms_devnet_only`).
+    #[arg(long)]
+    pub tender_publicity_secs: Option<u64>,
 }
 
 /// The layout `init` writes.
@@ -149,6 +153,26 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    // The tender module's threshold key: trusted dealer, devnet only. This process sees every
+    // share; production needs a DKG among the validators (commonware `bls12381::dkg`).
+    let (threshold, shares) = xa_execution::sealing::deal_trusted_dealer_devnet_only(
+        xa_crypto::random_seed(),
+        args.validators as u32,
+    )
+    .map_err(|e| anyhow::anyhow!("dealing the tender threshold key: {e}"))?;
+    for (i, share) in shares.iter().enumerate() {
+        let dir = out.join(format!("node-{i}"));
+        write_tender_share(&dir, i, share)?;
+        // The account the node signs its own transactions (opening shares) with.
+        let account = KeyPair::generate(args.suite);
+        xa_crypto::write_key_file(&dir.join(ACCOUNT_KEY_FILE), &account)?;
+        accounts.push(GenesisAccount {
+            name: format!("validator-{i} node"),
+            public_key: account.public_key(),
+            org: "committee".into(),
+            roles: vec!["validator".into()],
+        });
+    }
     let genesis = Genesis {
         chain_id: args.chain_id.clone(),
         suite: args.suite,
@@ -160,6 +184,10 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             epoch_length: args.epoch_length,
             ..ChainParams::default()
         },
+        tender_threshold_trusted_dealer_devnet_only: Some(threshold),
+        tender_min_publicity_ms_devnet_only: args
+            .tender_publicity_secs
+            .map(|s| s.saturating_mul(1000)),
     };
     genesis
         .validate()
@@ -177,6 +205,8 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             data_dir: PathBuf::from("data"),
             p2p_listen: genesis.validators[i].p2p_address.clone(),
             api_listen: api.clone(),
+            tender_share: Some(PathBuf::from(TENDER_SHARE_FILE)),
+            account_key: Some(PathBuf::from(ACCOUNT_KEY_FILE)),
         };
         let path = dir.join("config.json");
         write_json(&path, &cfg)?;
@@ -197,10 +227,55 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             data_dir: PathBuf::from("data"),
             p2p_listen: info.p2p_address.clone(),
             api_listen: format!("{}:{}", args.host, args.api_port as usize + i),
+            tender_share: None,
+            account_key: None,
         };
         write_json(&dir.join("config.json"), &cfg)?;
     }
     Ok(Layout { configs, apis })
+}
+
+/// File name of the key of a validator node's own account.
+pub const ACCOUNT_KEY_FILE: &str = "account.json";
+
+/// File name of a validator's tender opening share in its key directory.
+pub const TENDER_SHARE_FILE: &str = "tender-share.json";
+
+/// A validator's share of the tender threshold key, as written by `init`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct TenderShareFile {
+    /// Always "trusted dealer, devnet only".
+    pub dealer: String,
+    /// The share's index.
+    pub index: u32,
+    /// The secret share, commonware codec bytes, hex.
+    pub share: String,
+}
+
+/// Write validator `i`'s share (mode 0600) into `dir`.
+fn write_tender_share(dir: &Path, i: usize, share: &[u8]) -> Result<()> {
+    let path = dir.join(TENDER_SHARE_FILE);
+    let file = TenderShareFile {
+        dealer: "trusted dealer, devnet only".into(),
+        index: i as u32,
+        share: hex::encode(share),
+    };
+    let text = serde_json::to_string_pretty(&file)? + "\n";
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        f.write_all(text.as_bytes())?;
+    }
+    #[cfg(not(unix))]
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// Create `dir` with a new consensus key file and return the node's validator-set entry (p2p

@@ -2,10 +2,12 @@
 
 mod bench;
 mod client_cmds;
+mod demo;
 mod devnet;
 mod evidence_cmds;
 mod gov_cmds;
 mod init;
+mod tender_cmds;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -130,6 +132,32 @@ enum Cmd {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// Sealed-bid tendering (招投标): publish, bid, close, open, score, publicize, award.
+    Tender {
+        #[command(subcommand)]
+        cmd: tender_cmds::TenderCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Construction contracts: from an award, subcontracts, milestone acceptance.
+    Contract {
+        #[command(subcommand)]
+        cmd: tender_cmds::ContractCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Payment requests, payrolls and bank transfers (penetrating payment).
+    Payment {
+        #[command(subcommand)]
+        cmd: tender_cmds::PaymentCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Runnable scenarios against a running devnet.
+    Demo {
+        #[command(subcommand)]
+        cmd: demo::DemoCmd,
+    },
     /// Load generator: many signed notary transactions, with a Caliper-style report.
     Bench(bench::BenchArgs),
     /// Evidence packages: records with their proofs, headers, certificates and set lineage.
@@ -164,6 +192,10 @@ fn main() {
         Cmd::Policy { cmd, opts } => gov_cmds::policy(cmd, &opts),
         Cmd::Proposal { cmd, opts } => gov_cmds::proposal(cmd, &opts),
         Cmd::Validator { cmd, opts } => gov_cmds::validator(cmd, &opts),
+        Cmd::Tender { cmd, opts } => tender_cmds::tender(cmd, &opts),
+        Cmd::Contract { cmd, opts } => tender_cmds::contract(cmd, &opts),
+        Cmd::Payment { cmd, opts } => tender_cmds::payment(cmd, &opts),
+        Cmd::Demo { cmd } => demo::run(cmd),
         Cmd::Bench(args) => bench::run(&args),
         Cmd::Evidence {
             cmd: EvidenceCmd::Export(args),

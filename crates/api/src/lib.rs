@@ -11,6 +11,7 @@ pub mod certificate;
 pub mod evidence;
 mod identity;
 mod openapi;
+mod tender;
 
 use axum::{
     Json, Router,
@@ -175,6 +176,7 @@ pub fn router(
         )
         .route("/metrics", get(metrics_text))
         .merge(evidence::routes())
+        .merge(tender::routes())
         // After the routes: it applies to those already added.
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             ApiError::new(

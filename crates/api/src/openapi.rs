@@ -128,6 +128,26 @@ pub fn document() -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
+            "/v1/tenders/{id}": {"get": {
+                "summary": "A tender, its bids as stored (before the opening: ciphertext, timelock-sealed key and commitment only) and its opening (every bid revealed together, with the recovered group signature)",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"tender": {"type": "object"}, "bids": {"type": "array"}, "opening": {"type": ["object", "null"]}}})), "400": err(), "404": err()}
+            }},
+            "/v1/contracts/{id}": {"get": {
+                "summary": "A construction contract: parent, payer, payee, price, ring-fenced wage share, milestones and money in and out",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
+            "/v1/contracts/{id}/trail": {"get": {
+                "summary": "Where every fen of a contract went: its payment requests with every transfer (to subcontractors and to each worker, with bank references), and recursively every subcontract (at most 8 levels, 1000 contracts)",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array"}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
+            }},
+            "/v1/payments/{id}": {"get": {
+                "summary": "A payment request (progress, material or payroll) with its status and every transfer line with its bank reference",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
             "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},

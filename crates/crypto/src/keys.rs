@@ -463,7 +463,7 @@ impl fmt::Debug for KeyPair {
 }
 
 /// 32 bytes from the operating system's generator.
-fn random_seed() -> [u8; 32] {
+pub fn random_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut OsRng, &mut seed);
     seed

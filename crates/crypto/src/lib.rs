@@ -31,5 +31,5 @@ mod verify;
 pub use error::CryptoError;
 pub use hash::{Hash, Suite};
 pub use keyfile::{KeyFile, read_key_file, write_key_file};
-pub use keys::{KeyPair, PublicKey, SM2_DEFAULT_USER_ID, Signature};
+pub use keys::{KeyPair, PublicKey, SM2_DEFAULT_USER_ID, Signature, random_seed};
 pub use verify::{verify, verify_batch};

@@ -2,7 +2,7 @@
 //!
 //! # Terminology
 //! - **Module**: one [`Module`] implementation owning a key prefix of state, its calls, their
-//!   default [`Policy`] and its events (`identity`, `governance`, `notary`, later tender,
+//!   default [`Policy`] and its events (`identity`, `governance`, `notary`, `tender`, later
 //!   payment, ...). The accounts core is not a module: it checks sender, keys and nonce before
 //!   any module runs.
 //! - **State view**: read access to the state a block executes on ([`StateView`]).
@@ -42,7 +42,10 @@
 pub mod governance;
 pub mod identity;
 pub mod notary;
+pub mod payment;
 pub mod policy;
+pub mod sealing;
+pub mod tender;
 
 pub use policy::{Signers, resolve_signers};
 use std::collections::BTreeMap;
@@ -309,6 +312,8 @@ impl Executor {
         this.register(Box::new(identity::Identity));
         this.register(Box::new(governance::Governance));
         this.register(Box::new(notary::Notary));
+        this.register(Box::new(tender::TenderModule));
+        this.register(Box::new(payment::PaymentModule));
         this
     }
 
@@ -407,7 +412,7 @@ impl Executor {
     }
 
     /// The writes that create genesis state: organizations, accounts with their roles, the key
-    /// index, chain parameters and the validator set. `genesis` should have passed
+    /// index, chain parameters, the validator set and the tender threshold key (if any). `genesis` should have passed
     /// [`Genesis::validate`].
     pub fn genesis_writes(genesis: &Genesis) -> Writes {
         let mut writes = Writes::new();
@@ -447,6 +452,18 @@ impl Executor {
             validators: genesis.validators.clone(),
         };
         writes.insert(validators::SET_KEY.to_vec(), Some(encode(&set)));
+        if let Some(k) = &genesis.tender_threshold_trusted_dealer_devnet_only {
+            writes.insert(
+                xa_types::modules::tender::THRESHOLD_KEY.to_vec(),
+                Some(encode(k)),
+            );
+        }
+        if let Some(ms) = genesis.tender_min_publicity_ms_devnet_only {
+            writes.insert(
+                xa_types::modules::tender::MIN_PUBLICITY_KEY.to_vec(),
+                Some(encode(&ms)),
+            );
+        }
         writes
     }
 
@@ -779,5 +796,9 @@ impl StateView for BTreeMap<Vec<u8>, Vec<u8>> {
     }
 }
 
+#[cfg(test)]
+mod payment_tests;
+#[cfg(test)]
+mod tender_tests;
 #[cfg(test)]
 mod tests;

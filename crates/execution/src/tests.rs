@@ -47,6 +47,8 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
             &["chain_admin", "org_admin"],
         )],
         params: ChainParams::default(),
+        tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
     }
 }
 
@@ -368,6 +370,8 @@ impl City {
                 ),
             ],
             params: ChainParams::default(),
+            tender_threshold_trusted_dealer_devnet_only: None,
+            tender_min_publicity_ms_devnet_only: None,
         };
         g.validate().expect("valid genesis");
         Self {

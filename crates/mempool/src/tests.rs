@@ -32,6 +32,8 @@ fn setup() -> (Executor, KeyPair, State) {
             })
             .collect(),
         params: ChainParams::default(),
+        tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
     };
     let state = xa_execution::Executor::genesis_writes(&g)
         .into_iter()

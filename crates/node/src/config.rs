@@ -18,6 +18,14 @@ pub struct NodeConfig {
     pub p2p_listen: String,
     /// Address to serve the HTTP API on.
     pub api_listen: String,
+    /// This validator's share of the tender threshold key (`tender-share.json`, trusted dealer,
+    /// devnet only). With `account_key`, the node posts its partial signature for every closed
+    /// tender whose opening time has come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tender_share: Option<PathBuf>,
+    /// Key file of the registered account the node signs its own transactions with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_key: Option<PathBuf>,
 }
 
 /// A configuration error naming the file and field.
@@ -43,7 +51,11 @@ impl NodeConfig {
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let mut cfg: NodeConfig = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut cfg.genesis, &mut cfg.validator_key, &mut cfg.data_dir] {
+        for p in [&mut cfg.genesis, &mut cfg.validator_key, &mut cfg.data_dir]
+            .into_iter()
+            .chain(cfg.tender_share.as_mut())
+            .chain(cfg.account_key.as_mut())
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

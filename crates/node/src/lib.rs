@@ -24,6 +24,7 @@ pub mod config;
 pub mod engine;
 pub mod orchestrator;
 pub mod service;
+pub mod tender_opener;
 
 pub use chain::{Chain, ChainError, Committed};
 pub use config::NodeConfig;

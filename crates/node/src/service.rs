@@ -37,6 +37,9 @@ pub enum ServiceError {
     /// Chain problem.
     #[error(transparent)]
     Chain(#[from] crate::chain::ChainError),
+    /// The tender opener could not start.
+    #[error("tender opener: {0}")]
+    TenderOpener(String),
 }
 
 /// Largest peer set the p2p layer accepts: the union of the current, previous and next epoch's
@@ -121,6 +124,14 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         crate::chain::hash_algo(genesis.suite),
     )?;
     let chain = Chain::open(genesis.clone(), store, xa_mempool::Config::default())?;
+    if let (Some(share), Some(account)) = (&cfg.tender_share, &cfg.account_key) {
+        let share = crate::tender_opener::read_share_file(share)
+            .map_err(|e| ServiceError::TenderOpener(e.to_string()))?;
+        let key = xa_crypto::read_key_file(account)
+            .map_err(|e| ServiceError::TenderOpener(format!("account_key: {e}")))?;
+        crate::tender_opener::start(chain.clone(), share, key)
+            .map_err(|e| ServiceError::TenderOpener(e.to_string()))?;
+    }
 
     let runtime = tokio::Runner::new(
         tokio::Config::new().with_storage_directory(cfg.data_dir.join("consensus")),

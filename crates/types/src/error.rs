@@ -58,6 +58,12 @@ pub enum ErrorCode {
     ProposalExpired,
     /// The proposal was already executed, expired or cancelled.
     ProposalClosed,
+    /// The record is not in a state that allows this call (e.g. a tender not open for bids).
+    InvalidState,
+    /// The deadline has passed (judged by the block's consensus time).
+    DeadlinePassed,
+    /// Too early: the time this call waits for has not come (consensus time).
+    TooEarly,
 }
 
 impl ErrorCode {
@@ -89,6 +95,9 @@ impl ErrorCode {
         Self::AlreadyApproved,
         Self::ProposalExpired,
         Self::ProposalClosed,
+        Self::InvalidState,
+        Self::DeadlinePassed,
+        Self::TooEarly,
     ];
 
     /// The code's stable string form, e.g. `BAD_SIGNATURE`.
@@ -120,6 +129,9 @@ impl ErrorCode {
             Self::AlreadyApproved => "ALREADY_APPROVED",
             Self::ProposalExpired => "PROPOSAL_EXPIRED",
             Self::ProposalClosed => "PROPOSAL_CLOSED",
+            Self::InvalidState => "INVALID_STATE",
+            Self::DeadlinePassed => "DEADLINE_PASSED",
+            Self::TooEarly => "TOO_EARLY",
         }
     }
 }

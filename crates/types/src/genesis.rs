@@ -83,12 +83,43 @@ pub struct Genesis {
     pub accounts: Vec<GenesisAccount>,
     /// Parameters.
     pub params: ChainParams,
+    /// The validators' threshold key that seals tender bids (`tender/threshold` in state).
+    /// **Trusted dealer, devnet only**: `xachain init` dealt it and saw every share; production
+    /// needs a DKG. Absent: the chain cannot open sealed bids. Not part of the borsh encoding
+    /// (so genesis files without it keep their hash); [`Genesis::hash`] appends it when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[borsh(skip)]
+    pub tender_threshold_trusted_dealer_devnet_only: Option<crate::modules::tender::ThresholdKey>,
+    /// **Devnet only**: a shorter minimum publicity period for tenders (ms) than the legal 3
+    /// days, so a demo can run to the award. Absent on any real chain. Outside the borsh
+    /// encoding like the threshold key, and appended to [`Genesis::hash`] when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[borsh(skip)]
+    pub tender_min_publicity_ms_devnet_only: Option<u64>,
 }
 
 impl Genesis {
-    /// The genesis hash: the suite hash of the canonical encoding. It is the parent of block 1.
+    /// The genesis hash: the suite hash of the canonical encoding (and of the tender threshold
+    /// key, when there is one). It is the parent of block 1.
     pub fn hash(&self) -> Hash {
-        self.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(self)])
+        let body = encode(self);
+        let mut parts: Vec<&[u8]> = vec![b"XA-GENESIS-V1", &body];
+        let key = self
+            .tender_threshold_trusted_dealer_devnet_only
+            .as_ref()
+            .map(encode);
+        if let Some(k) = &key {
+            parts.push(b"XA-TENDER-THRESHOLD-V1");
+            parts.push(k);
+        }
+        let publicity = self
+            .tender_min_publicity_ms_devnet_only
+            .map(|ms| encode(&ms));
+        if let Some(p) = &publicity {
+            parts.push(b"XA-TENDER-MIN-PUBLICITY-V1");
+            parts.push(p);
+        }
+        self.suite.hash_parts(&parts)
     }
 
     /// The consensus namespace of this chain: every consensus signature (votes, finalization
@@ -106,6 +137,11 @@ impl Genesis {
         }
         if self.validators.is_empty() {
             return Err("validators: at least one validator is required".into());
+        }
+        if let Some(k) = &self.tender_threshold_trusted_dealer_devnet_only
+            && (k.players == 0 || k.sharing.is_empty())
+        {
+            return Err("tender_threshold_trusted_dealer_devnet_only: empty key".into());
         }
         for (i, v) in self.validators.iter().enumerate() {
             if v.consensus_key.len() != 32 {
@@ -217,6 +253,8 @@ mod tests {
                 },
             ],
             params: ChainParams::default(),
+            tender_threshold_trusted_dealer_devnet_only: None,
+            tender_min_publicity_ms_devnet_only: None,
         }
     }
 
@@ -270,5 +308,26 @@ mod tests {
             .remove("roles");
         let back: Genesis = serde_json::from_value(v).expect("roles default to none");
         assert_eq!(back, g);
+    }
+
+    #[test]
+    fn tender_threshold_key_is_hashed_only_when_present() {
+        let g = sample();
+        let plain = g.suite.hash_parts(&[b"XA-GENESIS-V1", &encode(&g)]);
+        assert_eq!(
+            g.hash(),
+            plain,
+            "genesis files without a key keep their hash"
+        );
+        let mut with = g.clone();
+        with.tender_threshold_trusted_dealer_devnet_only =
+            Some(crate::modules::tender::ThresholdKey {
+                sharing: vec![1, 2, 3],
+                players: 4,
+            });
+        assert_ne!(with.hash(), plain);
+        let json = serde_json::to_string(&with).expect("json");
+        let back: Genesis = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back.hash(), with.hash());
     }
 }

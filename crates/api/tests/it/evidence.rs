@@ -53,6 +53,8 @@ fn certified(suite: Suite) -> Certified {
             roles: vec!["chain_admin".into(), "org_admin".into()],
         }],
         params: ChainParams::default(),
+        tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path(), xa_node::chain::hash_algo(suite)).expect("store");

@@ -22,6 +22,7 @@ use xa_types::{
 mod auth;
 mod evidence;
 mod identity;
+mod tender;
 
 const CHAIN_ID: &str = "api-test";
 /// Small enough that an oversize transaction is cheap to build.
@@ -60,6 +61,8 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
             max_tx_bytes: MAX_TX_BYTES,
             ..ChainParams::default()
         },
+        tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
     }
 }
 
@@ -645,6 +648,7 @@ fn served_routes() -> Vec<(String, String)> {
     let src = [
         include_str!("../../src/lib.rs"),
         include_str!("../../src/evidence.rs"),
+        include_str!("../../src/tender.rs"),
     ]
     .concat();
     let mut out = Vec::new();

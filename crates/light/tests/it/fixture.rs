@@ -78,6 +78,8 @@ impl TestChain {
                 epoch_length,
                 ..ChainParams::default()
             },
+            tender_threshold_trusted_dealer_devnet_only: None,
+            tender_min_publicity_ms_devnet_only: None,
         };
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), xa_light::hash_algo(suite)).expect("store");

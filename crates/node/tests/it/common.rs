@@ -236,6 +236,8 @@ impl Net {
                 max_tx_bytes: 4096,
                 epoch_length: cfg.epoch_length,
             },
+            tender_threshold_trusted_dealer_devnet_only: None,
+            tender_min_publicity_ms_devnet_only: None,
         };
         genesis.validate().expect("test genesis is valid");
 

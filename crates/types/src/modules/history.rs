@@ -27,7 +27,9 @@ pub const PREFIX: &[u8] = b"history/";
 /// Domain tag of a history link.
 pub const HISTORY_DOMAIN: &[u8] = b"XA-HISTORY-V1";
 /// State-key prefixes whose history is kept: records, not counters.
-/// Accounts are not tracked: their nonce changes with every transaction they send.
+/// Accounts are not tracked: their nonce changes with every transaction they send. Tenders
+/// (with their bids, shares, opening, scores, objections), contracts and payment requests are
+/// tracked so an auditor can prove a tender's or a contract's whole trail.
 pub const TRACKED: &[&[u8]] = &[
     b"notary/",
     b"validators/set",
@@ -35,6 +37,9 @@ pub const TRACKED: &[&[u8]] = &[
     b"identity/personal/",
     b"policy/",
     b"governance/proposal/",
+    b"tender/t/",
+    b"payment/contract/",
+    b"payment/request/",
 ];
 
 /// Whether `key`'s history is kept.

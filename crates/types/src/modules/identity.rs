@@ -65,8 +65,19 @@ pub const CITIZEN: &str = "citizen";
 pub const COMPANY: &str = "company";
 /// Role: a bank.
 pub const BANK: &str = "bank";
+/// Role: the account a validator node signs its own transactions with (e.g. tender opening
+/// shares).
+pub const VALIDATOR: &str = "validator";
 /// The built-in roles; modules declare further officer roles (e.g. `notary_officer`).
-pub const BUILTIN_ROLES: &[&str] = &[CHAIN_ADMIN, ORG_ADMIN, AUDITOR, CITIZEN, COMPANY, BANK];
+pub const BUILTIN_ROLES: &[&str] = &[
+    CHAIN_ADMIN,
+    ORG_ADMIN,
+    AUDITOR,
+    CITIZEN,
+    COMPANY,
+    BANK,
+    VALIDATOR,
+];
 
 /// Longest account or organization display name, in bytes.
 pub const MAX_NAME: usize = 128;

@@ -5,4 +5,6 @@ pub mod governance;
 pub mod history;
 pub mod identity;
 pub mod notary;
+pub mod payment;
+pub mod tender;
 pub mod validators;

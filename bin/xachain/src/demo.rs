@@ -1,0 +1,485 @@
+//! `xachain demo tender`: a full tender and its construction payments against a running devnet.
+//!
+//! Registers the actors (agency, experts, supervisor, owner, four companies, a bank), publishes a
+//! tender, seals four bids (one replaced), closes it, waits for the validators' nodes to open it
+//! with their partial signatures, scores, publicizes, objects and answers, awards, signs the
+//! contract with two milestones, pays both after co-signed acceptance, runs a five-worker payroll
+//! with one bank failure and its retry, and prints the audit trail. Needs a devnet started with
+//! `--tender-publicity-secs` (the legal 3 days would not fit a demo).
+
+use crate::ClientOpts;
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use std::{path::PathBuf, time::Duration};
+use xa_client::Client;
+use xa_types::{
+    Address, Call, Hash, KeyPair, Transaction, address_of, decode,
+    modules::identity::{self, RegisterAccountArgs},
+    modules::payment::{self as p, *},
+    modules::tender::{self as t, *},
+};
+
+/// `xachain demo ...`
+#[derive(Subcommand)]
+pub enum DemoCmd {
+    /// Sealed-bid tender → award → contract → milestones → payroll, with the audit trail.
+    Tender(DemoArgs),
+}
+
+/// Arguments of `xachain demo tender`.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// The devnet directory (for the operator key).
+    #[arg(long, default_value = "devnet")]
+    pub dir: PathBuf,
+    /// Seconds until the bidding deadline.
+    #[arg(long, default_value_t = 15)]
+    pub bidding_secs: u64,
+    /// Client options.
+    #[command(flatten)]
+    pub opts: ClientOpts,
+}
+
+struct Demo {
+    client: Client,
+    operator: KeyPair,
+    json: bool,
+}
+
+fn digest(n: u8) -> Hash {
+    Hash([n; 32])
+}
+
+impl Demo {
+    fn say(&self, text: &str) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+
+    fn submit(&self, tx: &Transaction) -> Result<Value> {
+        let v = self.client.submit(tx, true)?;
+        let r = &v["receipt"];
+        if r["status"] != "success" {
+            bail!(
+                "{}.{}: {}: {}",
+                tx.body.call.module,
+                tx.body.call.method,
+                r["code"].as_str().unwrap_or(""),
+                r["message"].as_str().unwrap_or("")
+            );
+        }
+        Ok(v)
+    }
+
+    fn send(&self, key: &KeyPair, call: Call) -> Result<Value> {
+        let tx = self.client.build(key, call, 100)?;
+        self.submit(&tx)
+    }
+
+    fn register(&self, name: &str, role: &str) -> Result<(KeyPair, Address)> {
+        let key = KeyPair::generate(self.operator.public_key().suite());
+        let args = RegisterAccountArgs {
+            org: "committee".into(),
+            name: name.into(),
+            public_key: key.public_key(),
+            id_digest: None,
+            roles: vec![role.into()],
+        };
+        self.send(
+            &self.operator,
+            Call::new(identity::MODULE, identity::REGISTER_ACCOUNT, &args),
+        )?;
+        let address = address_of(&key.public_key());
+        Ok((key, address))
+    }
+
+    fn now(&self) -> Result<u64> {
+        self.client.status()?["time_ms"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("status has no time_ms"))
+    }
+
+    fn wait_until(&self, time_ms: u64) -> Result<()> {
+        for _ in 0..600 {
+            if self.now()? >= time_ms {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        bail!("the chain's time did not reach {time_ms}")
+    }
+
+    fn state<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>> {
+        let v = self
+            .client
+            .get(&format!("/v1/state/raw/{}", hex::encode(key)))?;
+        match v["value_hex"].as_str() {
+            None => Ok(None),
+            Some(h) => Ok(Some(decode(&hex::decode(h)?)?)),
+        }
+    }
+
+    fn tender(&self, id: u64) -> Result<Tender> {
+        self.state(&tender_key(id))?
+            .ok_or_else(|| anyhow!("tender {id} not found"))
+    }
+}
+
+/// `demo`.
+pub fn run(cmd: DemoCmd) -> Result<()> {
+    let DemoCmd::Tender(args) = cmd;
+    let key_path = args
+        .opts
+        .key
+        .clone()
+        .unwrap_or_else(|| args.dir.join("keys").join("operator.json"));
+    let operator = xa_crypto::read_key_file(&key_path)
+        .with_context(|| format!("reading the operator key {}", key_path.display()))?;
+    let d = Demo {
+        client: Client::new(&args.opts.api),
+        operator,
+        json: args.opts.json,
+    };
+    let publicity: u64 = d.state(MIN_PUBLICITY_KEY)?.ok_or_else(|| {
+        anyhow!(
+            "this chain keeps the legal 3-day publicity; start a devnet with \
+             `xachain devnet --tender-publicity-secs 20` to run the demo to the award"
+        )
+    })?;
+    let (chain_id, _) = d.client.chain_info()?;
+    let threshold: ThresholdKey = d
+        .state(THRESHOLD_KEY)?
+        .ok_or_else(|| anyhow!("this chain has no tender threshold key"))?;
+    let suite = d.operator.public_key().suite();
+
+    d.say("== actors");
+    let (agency, _) = d.register("demo agency", TENDER_AGENCY)?;
+    let mut experts = Vec::new();
+    for i in 0..3 {
+        experts.push(d.register(&format!("demo expert {i}"), EXPERT)?);
+    }
+    let (supervisor, _) = d.register("demo supervisor", SUPERVISOR)?;
+    let (owner, owner_addr) = d.register("demo owner", xa_types::modules::tender::OWNER)?;
+    let mut companies = Vec::new();
+    for i in 0..4 {
+        companies.push(d.register(&format!("demo company {i}"), COMPANY)?);
+    }
+    let (bank, _) = d.register("demo bank", identity::BANK)?;
+
+    d.say("== publish");
+    let deadline_ms = d.now()? + args.bidding_secs * 1000;
+    let publish = PublishArgs {
+        title: "Rongdong school, lot 3".into(),
+        documents_digest: digest(0xD0),
+        owner: owner_addr,
+        deadline_ms,
+        opening_ms: deadline_ms + 1_000,
+        min_bidders: MIN_BIDDERS,
+        experts: experts.iter().map(|e| e.1).collect(),
+        supervisor_org: "committee".into(),
+    };
+    let v = d.send(&agency, Call::new(t::MODULE, PUBLISH, &publish))?;
+    let tender_id: u64 = v["receipt"]["events"][0]["attributes"][0][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("published event has no tender id"))?;
+    d.say(&format!("tender {tender_id}, deadline {deadline_ms}"));
+
+    d.say("== sealed bids");
+    let prices = [1_250_000u64, 1_180_000, 1_090_000, 1_300_000];
+    for (i, (key, addr)) in companies.iter().enumerate() {
+        let mut bids = vec![prices[i]];
+        if i == 2 {
+            bids.insert(0, 1_150_000); // replaced before the deadline: only the latest counts
+        }
+        for price in bids {
+            let content = BidContent {
+                price,
+                proposal_digest: digest(i as u8),
+                salt: xa_crypto::random_seed(),
+            };
+            let bid = xa_execution::sealing::seal_bid(
+                &threshold,
+                suite,
+                &chain_id,
+                tender_id,
+                addr,
+                &content,
+                xa_crypto::random_seed(),
+            )
+            .map_err(|e| anyhow!("sealing: {e}"))?;
+            let a = SubmitBidArgs {
+                tender: tender_id,
+                bid,
+            };
+            d.send(key, Call::new(t::MODULE, SUBMIT_BID, &a))?;
+            d.say(&format!("company {i} sealed a bid (price hidden)"));
+        }
+    }
+
+    d.say("== close and open");
+    d.wait_until(deadline_ms)?;
+    d.send(
+        &agency,
+        Call::new(t::MODULE, CLOSE, &TenderIdArgs { tender: tender_id }),
+    )?;
+    let mut opened = None;
+    for _ in 0..120 {
+        if let Some(o) = d.state::<Opening>(&opening_key(tender_id))? {
+            opened = Some(o);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let opening = opened.ok_or_else(|| {
+        anyhow!("the validators did not open the tender (are the nodes' tender openers running?)")
+    })?;
+    d.say(&format!(
+        "opened by shares {:?}: {} valid bids",
+        opening.shares, opening.valid
+    ));
+    let (winner_addr, price) = opening
+        .bids
+        .iter()
+        .filter_map(|b| b.content.as_ref().map(|c| (b.bidder, c.price)))
+        .min_by_key(|(_, p)| *p)
+        .ok_or_else(|| anyhow!("no valid bid"))?;
+    let winner = companies
+        .iter()
+        .find(|c| c.1 == winner_addr)
+        .map(|c| c.0.clone())
+        .ok_or_else(|| anyhow!("winner is not a demo company"))?;
+
+    d.say("== evaluation, publicity, objection");
+    for (key, _) in &experts {
+        let a = ScoreArgs {
+            tender: tender_id,
+            bidder: winner_addr,
+            items: vec![("price".into(), 60), ("technical".into(), 32)],
+        };
+        d.send(key, Call::new(t::MODULE, SCORE, &a))?;
+    }
+    let a = PublicizeArgs {
+        tender: tender_id,
+        candidate: winner_addr,
+        duration_ms: publicity,
+    };
+    d.send(&agency, Call::new(t::MODULE, PUBLICIZE, &a))?;
+    let objector = companies
+        .iter()
+        .find(|c| c.1 != winner_addr)
+        .ok_or_else(|| anyhow!("no objector"))?;
+    let a = ObjectArgs {
+        tender: tender_id,
+        reason: "the candidate's qualification certificate has expired".into(),
+        document_digest: digest(0x0B),
+    };
+    d.send(&objector.0, Call::new(t::MODULE, OBJECT, &a))?;
+    d.say(&format!(
+        "objection filed: tender {}",
+        d.tender(tender_id)?.status.as_str()
+    ));
+    let a = AnswerArgs {
+        tender: tender_id,
+        objection: 0,
+        answer_digest: digest(0x0C),
+    };
+    d.send(&supervisor, Call::new(t::MODULE, ANSWER, &a))?;
+    let end = d
+        .tender(tender_id)?
+        .publicity
+        .map(|p| p.end_ms)
+        .ok_or_else(|| anyhow!("no publicity"))?;
+    d.say(&format!("answered; publicity ends at {end}"));
+    d.wait_until(end)?;
+    d.send(
+        &agency,
+        Call::new(t::MODULE, AWARD, &TenderIdArgs { tender: tender_id }),
+    )?;
+    d.say(&format!("awarded to {winner_addr} at {price} fen"));
+
+    d.say("== contract and milestones");
+    let first = price * 6 / 10;
+    let a = ContractFromAwardArgs {
+        tender: tender_id,
+        wage_share: price * 3 / 10,
+        milestones: vec![
+            MilestoneSpec {
+                name: "foundation".into(),
+                amount: first,
+            },
+            MilestoneSpec {
+                name: "structure".into(),
+                amount: price - first,
+            },
+        ],
+        supervisor_org: "committee".into(),
+    };
+    let v = d.send(&owner, Call::new(p::MODULE, CONTRACT_FROM_AWARD, &a))?;
+    let contract: u64 = v["receipt"]["events"][0]["attributes"][0][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("contracted event has no contract id"))?;
+    let next_request = || -> Result<u64> {
+        let n: u64 = d.state(NEXT_REQUEST_KEY)?.unwrap_or(1);
+        Ok(n.saturating_sub(1))
+    };
+    for (m, amount) in [(0u32, first), (1, price - first)] {
+        let a = AcceptMilestoneArgs {
+            contract,
+            milestone: m,
+            report_digest: digest(0xA0 + m as u8),
+        };
+        let mut tx =
+            d.client
+                .build(&supervisor, Call::new(p::MODULE, ACCEPT_MILESTONE, &a), 100)?;
+        tx.cosign(&owner);
+        d.submit(&tx)?;
+        let a = RequestArgs {
+            contract,
+            kind: RequestKind::Progress { milestone: m },
+            amount,
+            evidence: digest(0xB0 + m as u8),
+            lines: vec![],
+        };
+        d.send(&winner, Call::new(p::MODULE, REQUEST, &a))?;
+        let r = next_request()?;
+        d.send(
+            &supervisor,
+            Call::new(p::MODULE, REVIEW, &RequestIdArgs { request: r }),
+        )?;
+        d.send(
+            &owner,
+            Call::new(p::MODULE, APPROVE, &RequestIdArgs { request: r }),
+        )?;
+        let a = PostTransferArgs {
+            request: r,
+            line: 0,
+            bank_ref: format!("BOX-{contract}-{m}"),
+            success: true,
+        };
+        d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &a))?;
+        d.say(&format!(
+            "milestone {m} accepted (supervisor + owner) and paid: {amount} fen"
+        ));
+    }
+
+    d.say("== payroll with a bank failure and its retry");
+    let lines: Vec<PayrollLine> = (0..5u8)
+        .map(|i| PayrollLine {
+            worker: digest(0xE0 + i),
+            account: format!("6222-0000-{i:04}"),
+            amount: 8_000 + u64::from(i) * 100,
+        })
+        .collect();
+    let a = RequestArgs {
+        contract,
+        kind: RequestKind::Payroll {
+            period: "2026-10".into(),
+        },
+        amount: lines.iter().map(|l| l.amount).sum(),
+        evidence: digest(0xC0),
+        lines,
+    };
+    d.send(&winner, Call::new(p::MODULE, REQUEST, &a))?;
+    let r = next_request()?;
+    d.send(
+        &supervisor,
+        Call::new(p::MODULE, REVIEW, &RequestIdArgs { request: r }),
+    )?;
+    d.send(
+        &owner,
+        Call::new(p::MODULE, APPROVE, &RequestIdArgs { request: r }),
+    )?;
+    for line in 0..5u32 {
+        let a = PostTransferArgs {
+            request: r,
+            line,
+            bank_ref: format!("WAGE-{r}-{line}"),
+            success: line != 3,
+        };
+        d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &a))?;
+    }
+    let status = |d: &Demo| -> Result<String> {
+        let req: PaymentRequest = d
+            .state(&request_key(r))?
+            .ok_or_else(|| anyhow!("request {r} missing"))?;
+        Ok(req.status.as_str().to_string())
+    };
+    d.say(&format!("after the bank's postings: {}", status(&d)?));
+    let retry = PostTransferArgs {
+        request: r,
+        line: 3,
+        bank_ref: format!("WAGE-{r}-3"),
+        success: true,
+    };
+    d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry))?;
+    match d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry)) {
+        Err(e) => d.say(&format!("the same reference again is refused: {e}")),
+        Ok(_) => bail!("a repeated bank reference was accepted"),
+    }
+    d.say(&format!("after the retry: {}", status(&d)?));
+
+    // The audit trail.
+    let tender = d.tender(tender_id)?;
+    let c: Contract = d
+        .state(&contract_key(contract))?
+        .ok_or_else(|| anyhow!("contract missing"))?;
+    let mut requests = Vec::new();
+    for id in 1..=r {
+        if let Some(req) = d.state::<PaymentRequest>(&request_key(id))?
+            && req.contract == contract
+        {
+            requests.push(req);
+        }
+    }
+    let trail = serde_json::json!({
+        "tender": tender,
+        "opening": opening,
+        "contract": c,
+        "payments": requests,
+    });
+    if d.json {
+        println!("{}", serde_json::to_string_pretty(&trail)?);
+        return Ok(());
+    }
+    println!("== audit trail");
+    println!(
+        "tender {} '{}': {}",
+        tender.id,
+        tender.title,
+        tender.status.as_str()
+    );
+    for b in &opening.bids {
+        match &b.content {
+            Some(c) => println!("  bid {}  {} fen", b.bidder, c.price),
+            None => println!("  bid {}  invalid: {}", b.bidder, b.invalid_reason),
+        }
+    }
+    println!(
+        "contract {}: {} fen to {}, received {} (wage funds {}), wages paid {}",
+        c.id, c.amount, c.payee, c.received, c.wage_received, c.paid_wage_out
+    );
+    for req in &requests {
+        println!(
+            "  request {} {:?}: {} fen, {}",
+            req.id,
+            req.kind,
+            req.amount,
+            req.status.as_str()
+        );
+        for tr in &req.transfers {
+            println!(
+                "    {} -> {} {} fen  ref {}  failed {:?}",
+                tr.from,
+                tr.to,
+                tr.amount,
+                tr.bank_ref.as_deref().unwrap_or("-"),
+                tr.failed_refs
+            );
+        }
+    }
+    Ok(())
+}

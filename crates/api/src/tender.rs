@@ -1,0 +1,127 @@
+//! Read endpoints of tendering and construction payments: tenders with their sealed bids and
+//! opening, contracts, payment requests. Bids are served as stored: before the opening only
+//! ciphertext, sealed key and commitment exist anywhere; the revealed prices appear in the
+//! opening, all together. Writes are ordinary signed transactions; the CLI builds them.
+
+use crate::{ApiError, ApiResult, ApiState, path};
+use axum::{
+    Json, Router,
+    extract::{Path, State, rejection::PathRejection},
+    routing::get,
+};
+use serde_json::{Value, json};
+use xa_types::{
+    decode,
+    modules::payment::{Contract, PaymentRequest, contract_key, request_key},
+    modules::tender::{Bid, Opening, Tender, bid_key, opening_key, tender_key},
+};
+
+/// The routes of this file, merged into the API router.
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/v1/tenders/{id}", get(tender))
+        .route("/v1/contracts/{id}", get(contract))
+        .route("/v1/contracts/{id}/trail", get(trail))
+        .route("/v1/payments/{id}", get(payment))
+}
+
+fn read<T: borsh::BorshDeserialize>(s: &ApiState, key: &[u8]) -> Result<Option<T>, ApiError> {
+    match s.chain.store.get_latest(key).map_err(ApiError::internal)? {
+        None => Ok(None),
+        Some(bytes) => decode::<T>(&bytes).map(Some).map_err(ApiError::internal),
+    }
+}
+
+fn id(p: Result<Path<String>, PathRejection>, field: &str) -> Result<u64, ApiError> {
+    let text = path(p)?;
+    text.parse().map_err(|_| {
+        ApiError::bad(
+            xa_types::ErrorCode::MalformedRequest,
+            format!("{field}: '{text}' is not a number"),
+        )
+    })
+}
+
+/// `GET /v1/tenders/{id}`: the tender, its sealed bids, and its opening once opened.
+pub(crate) async fn tender(
+    State(s): State<ApiState>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let id = id(p, "id")?;
+    let t: Tender = read(&s, &tender_key(id))?
+        .ok_or_else(|| ApiError::not_found(format!("id: no tender {id}")))?;
+    let mut bids = Vec::with_capacity(t.bidders.len());
+    for b in &t.bidders {
+        if let Some(bid) = read::<Bid>(&s, &bid_key(id, b))? {
+            bids.push(bid);
+        }
+    }
+    let opening: Option<Opening> = read(&s, &opening_key(id))?;
+    Ok(Json(
+        json!({ "tender": t, "bids": bids, "opening": opening }),
+    ))
+}
+
+/// `GET /v1/contracts/{id}`: a contract with its milestones and money flows.
+pub(crate) async fn contract(
+    State(s): State<ApiState>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let id = id(p, "id")?;
+    let c: Contract = read(&s, &contract_key(id))?
+        .ok_or_else(|| ApiError::not_found(format!("id: no contract {id}")))?;
+    Ok(Json(json!({ "contract": c })))
+}
+
+/// `GET /v1/payments/{id}`: a payment request with its transfers.
+pub(crate) async fn payment(
+    State(s): State<ApiState>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let id = id(p, "id")?;
+    let r: PaymentRequest = read(&s, &request_key(id))?
+        .ok_or_else(|| ApiError::not_found(format!("id: no payment request {id}")))?;
+    Ok(Json(json!({ "request": r })))
+}
+
+/// Deepest contract tree the trail follows.
+const MAX_TRAIL_DEPTH: usize = 8;
+/// Most contracts one trail lists.
+const MAX_TRAIL_CONTRACTS: usize = 1_000;
+
+/// One contract with its payment requests and, recursively, its subcontracts.
+fn trail_of(s: &ApiState, id: u64, depth: usize, seen: &mut usize) -> Result<Value, ApiError> {
+    *seen += 1;
+    let c: Contract = read(s, &contract_key(id))?
+        .ok_or_else(|| ApiError::internal(format!("contract {id} missing")))?;
+    let mut requests = Vec::with_capacity(c.requests.len());
+    for r in &c.requests {
+        if let Some(req) = read::<PaymentRequest>(s, &request_key(*r))? {
+            requests.push(req);
+        }
+    }
+    let mut children = Vec::new();
+    for child in &c.children {
+        if depth + 1 >= MAX_TRAIL_DEPTH || *seen >= MAX_TRAIL_CONTRACTS {
+            children.push(json!({ "contract": child, "truncated": true }));
+            continue;
+        }
+        children.push(trail_of(s, *child, depth + 1, seen)?);
+    }
+    Ok(json!({ "contract": c, "requests": requests, "subcontracts": children }))
+}
+
+/// `GET /v1/contracts/{id}/trail`: where every fen of a contract went: its payment requests
+/// with every transfer (to subcontractors and to each worker, with bank references), and the
+/// same for every subcontract below it.
+pub(crate) async fn trail(
+    State(s): State<ApiState>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Value> {
+    let id = id(p, "id")?;
+    if read::<Contract>(&s, &contract_key(id))?.is_none() {
+        return Err(ApiError::not_found(format!("id: no contract {id}")));
+    }
+    let mut seen = 0;
+    Ok(Json(trail_of(&s, id, 0, &mut seen)?))
+}
