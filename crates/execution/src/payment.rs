@@ -258,6 +258,41 @@ impl Module for PaymentModule {
     }
 }
 
+/// A new contract with nothing received, committed or paid yet (no parent, no tender).
+fn new_contract(
+    ctx: &CallContext<'_>,
+    id: u64,
+    (payer, payee): (xa_types::Address, xa_types::Address),
+    amount: u64,
+    wage_share: u64,
+    supervisor_org: String,
+    milestones: Vec<MilestoneSpec>,
+) -> Contract {
+    Contract {
+        id,
+        parent: None,
+        tender: None,
+        payer,
+        payee,
+        amount,
+        wage_share,
+        supervisor_org,
+        milestones: new_milestones(milestones),
+        children: Vec::new(),
+        children_amount: 0,
+        committed_in: 0,
+        received: 0,
+        wage_received: 0,
+        committed_general_out: 0,
+        paid_general_out: 0,
+        committed_wage_out: 0,
+        paid_wage_out: 0,
+        status: ContractStatus::Contracted,
+        created_ms: ctx.time_ms,
+        requests: Vec::new(),
+    }
+}
+
 fn new_milestones(specs: Vec<MilestoneSpec>) -> Vec<Milestone> {
     specs
         .into_iter()
@@ -318,27 +353,17 @@ fn contract_from_award(ctx: &mut CallContext<'_>, a: ContractFromAwardArgs) -> R
     }
     let id = next_id(ctx, NEXT_CONTRACT_KEY)?;
     let c = Contract {
-        id,
         parent: None,
         tender: Some(t.id),
-        payer: t.owner,
-        payee: award.winner,
-        amount: award.price,
-        wage_share: a.wage_share,
-        supervisor_org: a.supervisor_org,
-        milestones: new_milestones(a.milestones),
-        children: Vec::new(),
-        children_amount: 0,
-        committed_in: 0,
-        received: 0,
-        wage_received: 0,
-        committed_general_out: 0,
-        paid_general_out: 0,
-        committed_wage_out: 0,
-        paid_wage_out: 0,
-        status: ContractStatus::Contracted,
-        created_ms: ctx.time_ms,
-        requests: Vec::new(),
+        ..new_contract(
+            ctx,
+            id,
+            (t.owner, award.winner),
+            award.price,
+            a.wage_share,
+            a.supervisor_org,
+            a.milestones,
+        )
     };
     save_contract(ctx, &c);
     t.status = TenderStatus::Contracted;
@@ -379,27 +404,16 @@ fn subcontract(ctx: &mut CallContext<'_>, a: SubcontractArgs) -> Result<(), TxEr
     }
     let id = next_id(ctx, NEXT_CONTRACT_KEY)?;
     let c = Contract {
-        id,
         parent: Some(parent.id),
-        tender: None,
-        payer: ctx.sender,
-        payee: a.payee,
-        amount: a.amount,
-        wage_share: a.wage_share,
-        supervisor_org: parent.supervisor_org.clone(),
-        milestones: new_milestones(a.milestones),
-        children: Vec::new(),
-        children_amount: 0,
-        committed_in: 0,
-        received: 0,
-        wage_received: 0,
-        committed_general_out: 0,
-        paid_general_out: 0,
-        committed_wage_out: 0,
-        paid_wage_out: 0,
-        status: ContractStatus::Contracted,
-        created_ms: ctx.time_ms,
-        requests: Vec::new(),
+        ..new_contract(
+            ctx,
+            id,
+            (ctx.sender, a.payee),
+            a.amount,
+            a.wage_share,
+            parent.supervisor_org.clone(),
+            a.milestones,
+        )
     };
     save_contract(ctx, &c);
     parent.children.push(id);
