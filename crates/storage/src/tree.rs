@@ -136,10 +136,30 @@ pub(crate) fn put<H: SimpleHasher>(
     version: Version,
 ) -> Result<([u8; 32], jmt::storage::TreeUpdateBatch), StorageError> {
     let tree = JellyfishMerkleTree::<_, H>::new(reader);
-    let set = writes
-        .iter()
-        .map(|(k, v)| (KeyHash::with::<H>(k), v.clone()));
-    let (root, batch) = tree.put_value_set(set, version).map_err(tree_err)?;
+    // The tree's shape and hashes depend only on the resulting key set, not on how it was
+    // updated, so both paths below give the same root and nodes. `batch_put_value_sets` visits
+    // each touched node once and hashes it once (the per-key path rewrites and rehashes the
+    // whole path for every key): several times cheaper for blocks of thousands of writes. It
+    // takes no deletions and no empty set, so those blocks use the per-key path.
+    let (root, batch) = if !writes.is_empty() && writes.values().all(Option::is_some) {
+        let set: Vec<(KeyHash, OwnedValue)> = writes
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (KeyHash::with::<H>(k), v.clone())))
+            .collect();
+        let (roots, batch) = tree
+            .batch_put_value_sets(vec![set], None, version)
+            .map_err(tree_err)?;
+        let root = roots
+            .first()
+            .copied()
+            .ok_or_else(|| StorageError::Tree("batch update returned no root".into()))?;
+        (root, batch)
+    } else {
+        let set = writes
+            .iter()
+            .map(|(k, v)| (KeyHash::with::<H>(k), v.clone()));
+        tree.put_value_set(set, version).map_err(tree_err)?
+    };
     Ok((root.0, batch))
 }
 

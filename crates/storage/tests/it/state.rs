@@ -259,3 +259,41 @@ fn invalid_pending_chains() {
     let err = store.commit_block(block_commit(1, foreign)).unwrap_err();
     assert_eq!(err.code(), "storage.state_mismatch");
 }
+
+/// Blocks without deletions take the tree's batched update path, blocks with one the per-key
+/// path; both must give the same roots and proofs, or nodes could disagree depending on which
+/// blocks carried a deletion.
+#[test]
+fn batched_and_per_key_tree_updates_agree() {
+    for algo in ALGOS {
+        let (_a, batched) = open(algo);
+        let (_b, per_key) = open(algo);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for height in 0..6u64 {
+            let mut w: Writes = (0..400)
+                .map(|_| {
+                    let k = format!("key/{}", next() % 1_500).into_bytes();
+                    (k, Some(format!("v{height}-{}", next()).into_bytes()))
+                })
+                .collect();
+            let root_batched = commit(&batched, height, w.clone()).root;
+            // Deleting a key that was never written changes no contents, only the path taken.
+            w.insert(b"never/written".to_vec(), None);
+            let root_per_key = commit(&per_key, height, w).root;
+            assert_eq!(root_batched, root_per_key, "{algo} height {height}");
+        }
+        for i in (0..1_500).step_by(97) {
+            let key = format!("key/{i}").into_bytes();
+            let (va, pa) = batched.get_with_proof(&key, 5).unwrap();
+            let (vb, pb) = per_key.get_with_proof(&key, 5).unwrap();
+            assert_eq!(va, vb);
+            assert_eq!(pa, pb);
+        }
+    }
+}
