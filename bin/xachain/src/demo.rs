@@ -408,7 +408,8 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             .ok_or_else(|| anyhow!("request {r} missing"))?;
         Ok(req.status.as_str().to_string())
     };
-    d.say(&format!("after the bank's postings: {}", status(&d)?));
+    let after_postings = status(&d)?;
+    d.say(&format!("after the bank's postings: {after_postings}"));
     let retry = PostTransferArgs {
         request: r,
         line: 3,
@@ -416,11 +417,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         success: true,
     };
     d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry))?;
-    match d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry)) {
-        Err(e) => d.say(&format!("the same reference again is refused: {e}")),
+    let refused = match d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry)) {
+        Err(e) => e.to_string(),
         Ok(_) => bail!("a repeated bank reference was accepted"),
-    }
-    d.say(&format!("after the retry: {}", status(&d)?));
+    };
+    d.say(&format!("the same reference again is refused: {refused}"));
+    let after_retry = status(&d)?;
+    d.say(&format!("after the retry: {after_retry}"));
 
     // The audit trail.
     let tender = d.tender(tender_id)?;
@@ -436,6 +439,12 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         }
     }
     let trail = serde_json::json!({
+        "payroll": {
+            "request": r,
+            "after_postings": after_postings,
+            "after_retry": after_retry,
+            "repeated_reference_refused": refused,
+        },
         "tender": tender,
         "opening": opening,
         "contract": c,
