@@ -111,7 +111,8 @@ pub enum TenderCmd {
         #[arg(long, default_value_t = MIN_PUBLICITY_MS / 1000)]
         duration_secs: u64,
     },
-    /// Object during publicity (company): the tender is suspended until answered.
+    /// Object during publicity (a company that bid on the tender): the tender is suspended
+    /// until answered.
     Object {
         /// The tender.
         #[arg(long)]
