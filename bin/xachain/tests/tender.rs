@@ -309,6 +309,33 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         .expect("trail");
     assert_eq!(served["requests"].as_array().map(Vec::len), Some(3));
 
+    // `xachain tender list`: JSON and the summary, filtered by status.
+    let list = |extra: &[&str]| -> Value {
+        let mut args = vec!["tender", "list", "--json", "--api", &api];
+        args.extend_from_slice(extra);
+        let out = run(&args, &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).expect("tender list --json")
+    };
+    let listed = list(&[]);
+    assert_eq!(listed["tenders"][0]["id"], t.id, "{listed}");
+    assert_eq!(listed["tenders"][0]["status"], "CONTRACTED", "{listed}");
+    let listed = list(&["--status", "contracted"]);
+    assert_eq!(listed["tenders"].as_array().map(Vec::len), Some(1));
+    let listed = list(&["--status", "bidding"]);
+    assert_eq!(listed["tenders"].as_array().map(Vec::len), Some(0));
+    let out = run(&["tender", "list", "--api", &api], &[]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(&format!("#{}", t.id)) && summary.contains("CONTRACTED"),
+        "{summary}"
+    );
+    let out = run(
+        &["tender", "list", "--status", "x&limit=5", "--api", &api],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
     // The tender's complete history, exported from the live chain and verified offline.
     let tip = client
         .status()
