@@ -148,12 +148,24 @@ fn runs<T: PartialEq + Copy>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     out
 }
 
-/// Every `tender.open_share` transaction committed in blocks `from..=to`: (sender, receipt
-/// status, hash).
-fn open_share_txs(client: &Client, from: u64, to: u64) -> Vec<(Address, String, Hash)> {
+/// One committed `tender.open_share` transaction.
+#[derive(Debug)]
+struct Posted {
+    sender: Address,
+    /// Receipt status (`success`, `failed`) and code.
+    status: String,
+    code: String,
+    hash: Hash,
+    /// Consensus time of its block.
+    time_ms: u64,
+}
+
+/// Every `tender.open_share` transaction committed in blocks `from..=to`.
+fn open_share_txs(client: &Client, from: u64, to: u64) -> Vec<Posted> {
     let mut out = Vec::new();
     for h in from..=to {
         let block = client.block(&h.to_string()).expect("block");
+        let time_ms = block["header"]["time_ms"].as_u64().expect("block time");
         for hash in block["transactions"].as_array().expect("transactions") {
             let hash: Hash = hash.as_str().expect("hash").parse().expect("hash hex");
             let tx = client.transaction(&hash).expect("transaction");
@@ -161,8 +173,14 @@ fn open_share_txs(client: &Client, from: u64, to: u64) -> Vec<(Address, String, 
             if body["call"]["module"] == tender::MODULE && body["call"]["method"] == "open_share" {
                 let sender: Address =
                     serde_json::from_value(body["sender"].clone()).expect("sender address");
-                let status = tx["receipt"]["status"].as_str().unwrap_or("").to_string();
-                out.push((sender, status, hash));
+                let field = |f: &str| tx["receipt"][f].as_str().unwrap_or("").to_string();
+                out.push(Posted {
+                    sender,
+                    status: field("status"),
+                    code: field("code"),
+                    hash,
+                    time_ms,
+                });
             }
         }
     }
@@ -380,25 +398,39 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         .expect("opened")];
     let posted = open_share_txs(&client, published_at, tip);
     assert!(!posted.is_empty(), "no open_share transaction on chain");
-    for (sender, _, hash) in &posted {
+    for p in &posted {
         assert!(
-            nodes.contains_key(sender),
-            "open_share {hash} by {sender}, not a validator node's account"
+            nodes.contains_key(&p.sender),
+            "open_share {} by {}, not a validator node's account",
+            p.hash,
+            p.sender
+        );
+        // Posted once the opening time had come, never before; shares beyond the threshold
+        // arrive after the opening and fail harmlessly.
+        assert!(p.time_ms >= t.opening_ms, "{p:?} before {}", t.opening_ms);
+        assert!(
+            p.status == "success" || ["INVALID_STATE", "ALREADY_EXISTS"].contains(&p.code.as_str()),
+            "{p:?}"
         );
     }
     let succeeded: BTreeSet<usize> = posted
         .iter()
-        .filter(|(_, s, _)| s == "success")
-        .map(|(a, _, _)| nodes[a])
+        .filter(|p| p.status == "success")
+        .map(|p| nodes[&p.sender])
         .collect();
     assert_eq!(succeeded.len(), opening.shares.len(), "{posted:?}");
     assert!(opening.shares.len() >= 3, "threshold 3 of 4: {opening:?}");
     assert!(
         posted
             .iter()
-            .any(|(_, s, h)| s == "success" && *h == opened.0),
+            .any(|p| p.status == "success" && p.hash == opened.0),
         "the opening transaction {} is not a node's open_share",
         opened.0
+    );
+    assert!(
+        opening.opened_ms < t.opening_ms + 30_000,
+        "opened {} ms after the opening time",
+        opening.opened_ms - t.opening_ms
     );
     // The shares record's own history names the same transactions.
     let shares_pkg_path = tmp.path().join("shares-history.json");
@@ -408,7 +440,7 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         assert!(
             posted
                 .iter()
-                .any(|(_, s, h)| s == "success" && *h == v.tx_hash),
+                .any(|p| p.status == "success" && p.hash == v.tx_hash),
             "share written by {} which is no node's open_share",
             v.tx_hash
         );
