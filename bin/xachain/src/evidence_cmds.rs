@@ -6,7 +6,72 @@ use clap::{ArgGroup, Args};
 use std::path::PathBuf;
 use xa_client::Client;
 use xa_light::{Package, Record, verify_bytes};
-use xa_types::Genesis;
+use xa_types::{
+    Genesis, decode,
+    modules::{
+        payment::{Contract, PaymentRequest},
+        tender::Tender,
+    },
+};
+
+/// What one version of a tender, contract or payment request record says, in a line; `None`
+/// for other keys or a value that does not decode as the record its key names.
+fn describe(state_key: &[u8], value: Option<&[u8]>) -> Option<String> {
+    let key = std::str::from_utf8(state_key).ok()?;
+    let Some(value) = value else {
+        return Some("deleted".into());
+    };
+    if let Some(id) = key.strip_prefix("tender/t/")
+        && id.len() == 20
+        && id.bytes().all(|b| b.is_ascii_digit())
+    {
+        let t: Tender = decode(value).ok()?;
+        let award = t
+            .award
+            .map(|a| format!(", awarded to {} at {} fen", a.winner, a.price))
+            .unwrap_or_default();
+        return Some(format!(
+            "tender {} {}, {} bid(s), {} objection(s) ({} open){award}",
+            t.id,
+            t.status.as_str(),
+            t.bidders.len(),
+            t.objections,
+            t.open_objections
+        ));
+    }
+    if key.starts_with("payment/contract/") {
+        let c: Contract = decode(value).ok()?;
+        return Some(format!(
+            "contract {} {}: received {} of {} fen, wages paid {}",
+            c.id,
+            status_name(&c.status),
+            c.received,
+            c.amount,
+            c.paid_wage_out
+        ));
+    }
+    if key.starts_with("payment/request/") {
+        let r: PaymentRequest = decode(value).ok()?;
+        let paid = r.transfers.iter().filter(|t| t.bank_ref.is_some()).count();
+        let failed: usize = r.transfers.iter().map(|t| t.failed_refs.len()).sum();
+        return Some(format!(
+            "payment request {} {}: {} fen, {paid} of {} transfer(s) paid, {failed} failed attempt(s)",
+            r.id,
+            r.status.as_str(),
+            r.amount,
+            r.transfers.len()
+        ));
+    }
+    None
+}
+
+/// A status enum's stable (serde) name, e.g. `IN_PROGRESS`.
+fn status_name(status: &impl serde::Serialize) -> String {
+    match serde_json::to_value(status) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".into(),
+    }
+}
 
 /// `xachain evidence export`: write an evidence package for one record.
 #[derive(Args, Debug)]
@@ -126,10 +191,24 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
             Some((digest, Some(digest) == claimed))
         }
     };
+    // A tender's, contract's or payment request's history, version by version, in words.
+    let records: Vec<serde_json::Value> = match &package.record {
+        Record::History(h) => h
+            .versions
+            .iter()
+            .filter_map(|v| {
+                describe(&h.state_key, v.value.as_deref()).map(|what| {
+                    serde_json::json!({"height": v.height, "tx_hash": v.tx_hash, "record": what})
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     if args.json {
         println!(
             "{}",
             serde_json::json!({
+                "records": records,
                 "verified": true,
                 "chain_id": report.chain_id,
                 "suite": report.suite,
@@ -200,6 +279,13 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
         }
         for s in &report.statements {
             println!("proven:     {s}");
+        }
+        for r in &records {
+            println!(
+                "record:     at height {}: {}",
+                r["height"],
+                r["record"].as_str().unwrap_or_default()
+            );
         }
         if let Some((d, ok)) = document {
             println!(

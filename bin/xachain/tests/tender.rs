@@ -365,6 +365,27 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     let report = verify_ok(&tender_pkg_path, &genesis);
     let statements = report["statements"].to_string();
     assert!(statements.contains("has exactly"), "{statements}");
+    // `verify` also says what each proven version of the record is.
+    let records: Vec<&str> = report["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["record"].as_str())
+        .collect();
+    assert_eq!(records.len(), versions(&tender_pkg).len(), "{report}");
+    assert!(records[0].contains("BIDDING"), "{records:?}");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.contains("SUSPENDED, 4 bid(s), 1 objection(s) (1 open)")),
+        "{records:?}"
+    );
+    assert!(
+        records
+            .last()
+            .is_some_and(|r| r.contains("CONTRACTED") && r.contains("at 1090000 fen")),
+        "{records:?}"
+    );
     let history: Vec<(Hash, Tender)> = values(&tender_pkg);
     assert_eq!(
         runs(history.iter().map(|(_, t)| t.status)),
@@ -426,6 +447,10 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
             .any(|p| p.status == "success" && p.hash == opened.0),
         "the opening transaction {} is not a node's open_share",
         opened.0
+    );
+    println!(
+        "opened by the validators {} ms after the opening time",
+        opening.opened_ms - t.opening_ms
     );
     assert!(
         opening.opened_ms < t.opening_ms + 30_000,
@@ -492,6 +517,21 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     let payroll_pkg_path = tmp.path().join("payroll-history.json");
     let payroll_pkg = export_history(&api, &request_key(payroll_id), tip, &payroll_pkg_path);
     verify_ok(&payroll_pkg_path, &genesis);
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg(&payroll_pkg_path)
+        .arg("--genesis")
+        .arg(&genesis)
+        .output()
+        .expect("run verify");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        summary.contains("VERIFIED")
+            && summary.contains("PARTIALLY_PAID: 41000 fen, 4 of 5 transfer(s) paid, 1 failed")
+            && summary.contains("PAID: 41000 fen, 5 of 5 transfer(s) paid, 1 failed"),
+        "{summary}"
+    );
     let requests_history: Vec<(Hash, PaymentRequest)> = values(&payroll_pkg);
     assert_eq!(
         runs(requests_history.iter().map(|(_, r)| r.status)),
