@@ -299,3 +299,74 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use xa_types::{
+        Hash, encode,
+        modules::{
+            payment::{RequestKind, RequestStatus, request_key},
+            tender::{TenderStatus, tender_key},
+        },
+    };
+
+    #[test]
+    fn describes_known_records_and_nothing_else() {
+        let tender = xa_types::modules::tender::Tender {
+            id: 7,
+            title: "lot".into(),
+            documents_digest: Hash([1; 32]),
+            owner: Hash([2; 32]),
+            agency: Hash([3; 32]),
+            agency_org: "agency".into(),
+            deadline_ms: 1,
+            opening_ms: 2,
+            min_bidders: 3,
+            experts: vec![],
+            supervisor_org: "sup".into(),
+            status: TenderStatus::Suspended,
+            bidders: vec![Hash([4; 32]), Hash([5; 32]), Hash([6; 32])],
+            published_ms: 0,
+            candidate: None,
+            publicity: None,
+            objections: 2,
+            open_objections: 1,
+            suspended_since_ms: Some(5),
+            award: None,
+        };
+        let bytes = encode(&tender);
+        assert_eq!(
+            describe(&tender_key(7), Some(&bytes)).as_deref(),
+            Some("tender 7 SUSPENDED, 3 bid(s), 2 objection(s) (1 open)")
+        );
+        assert_eq!(describe(&tender_key(7), None).as_deref(), Some("deleted"));
+        // A value that is not the record its key names, keys of other records under the
+        // tender's prefix, other modules' keys and non-UTF-8 keys: nothing is claimed.
+        assert_eq!(describe(&tender_key(7), Some(b"garbage")), None);
+        assert_eq!(describe(&request_key(7), Some(&bytes)), None);
+        let opening = [tender_key(7), b"/opening".to_vec()].concat();
+        assert_eq!(describe(&opening, Some(&bytes)), None);
+        assert_eq!(describe(b"notary/x", Some(&bytes)), None);
+        assert_eq!(describe(&[0xff, 0xfe], Some(&bytes)), None);
+        let request = xa_types::modules::payment::PaymentRequest {
+            id: 3,
+            contract: 1,
+            kind: RequestKind::Material,
+            amount: 500,
+            evidence: Hash([9; 32]),
+            status: RequestStatus::Rejected,
+            requester: Hash([4; 32]),
+            reviewed_by: None,
+            approved_by: None,
+            transfers: vec![],
+            created_ms: 0,
+        };
+        assert_eq!(
+            describe(&request_key(3), Some(&encode(&request))).as_deref(),
+            Some(
+                "payment request 3 REJECTED: 500 fen, 0 of 0 transfer(s) paid, 0 failed attempt(s)"
+            )
+        );
+    }
+}
