@@ -32,9 +32,9 @@ type Shares = Vec<(u32, Vec<u8>)>;
 
 /// Devnet publicity period, seconds (the legal minimum is 3 days).
 const PUBLICITY_SECS: &str = "4";
-/// Seconds the demo leaves for bidding: registering takes place before, so this covers only the
-/// five sealed bids (one block each).
-const BIDDING_SECS: &str = "12";
+/// Seconds the demo leaves for bidding: registering takes place before, so this covers the
+/// publishing and the five sealed bids, which the demo submits together (a block or two).
+const BIDDING_SECS: &str = "8";
 
 fn run(args: &[&str], extra: &[&Path]) -> Output {
     Command::new(BIN)
