@@ -11,10 +11,14 @@ use crate::ClientOpts;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use std::{path::PathBuf, time::Duration};
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 use xa_client::Client;
 use xa_types::{
-    Address, Call, Hash, KeyPair, Transaction, address_of, decode,
+    Address, Call, Hash, KeyPair, Transaction, TxBody, address_of, decode,
     modules::identity::{self, RegisterAccountArgs},
     modules::payment::{self as p, *},
     modules::tender::{self as t, *},
@@ -78,21 +82,90 @@ impl Demo {
         self.submit(&tx)
     }
 
-    fn register(&self, name: &str, role: &str) -> Result<(KeyPair, Address)> {
-        let key = KeyPair::generate(self.operator.public_key().suite());
-        let args = RegisterAccountArgs {
-            org: "committee".into(),
-            name: name.into(),
-            public_key: key.public_key(),
-            id_digest: None,
-            roles: vec![role.into()],
-        };
-        self.send(
-            &self.operator,
-            Call::new(identity::MODULE, identity::REGISTER_ACCOUNT, &args),
-        )?;
-        let address = address_of(&key.public_key());
-        Ok((key, address))
+    /// Submit independent transactions together (so they share blocks), then wait until every
+    /// one is committed with a successful receipt. `calls` are (signer, call); a signer's
+    /// calls take consecutive nonces in the order given.
+    fn send_all(&self, calls: Vec<(&KeyPair, Call)>) -> Result<()> {
+        let (chain_id, height) = self.client.chain_info()?;
+        let mut nonces: BTreeMap<Address, u64> = BTreeMap::new();
+        let mut hashes = Vec::with_capacity(calls.len());
+        for (key, call) in calls {
+            let sender = self.client.sender_of(key)?;
+            let nonce = match nonces.get(&sender) {
+                Some(n) => n + 1,
+                None => self.client.next_nonce(&sender)?,
+            };
+            nonces.insert(sender, nonce);
+            let tx = TxBody {
+                chain_id: chain_id.clone(),
+                sender,
+                nonce,
+                expiry_height: height + 100,
+                call,
+            }
+            .sign(key);
+            self.client.submit(&tx, false)?;
+            hashes.push((tx.hash(key.public_key().suite()), tx.body.call));
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        for (hash, call) in hashes {
+            let v = loop {
+                match self.client.transaction(&hash) {
+                    Ok(v) if v["status"] == "committed" => break v,
+                    _ if Instant::now() > deadline => {
+                        bail!(
+                            "{}.{} {hash}: not committed in 120 s",
+                            call.module,
+                            call.method
+                        )
+                    }
+                    _ => std::thread::sleep(Duration::from_millis(200)),
+                }
+            };
+            let r = &v["receipt"];
+            if r["status"] != "success" {
+                bail!(
+                    "{}.{}: {}: {}",
+                    call.module,
+                    call.method,
+                    r["code"].as_str().unwrap_or(""),
+                    r["message"].as_str().unwrap_or("")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Register accounts in the committee, one role each, in one batch.
+    fn register_all(&self, who: &[(String, &str)]) -> Result<Vec<(KeyPair, Address)>> {
+        let suite = self.operator.public_key().suite();
+        let accounts: Vec<(KeyPair, Address)> = who
+            .iter()
+            .map(|_| {
+                let key = KeyPair::generate(suite);
+                let address = address_of(&key.public_key());
+                (key, address)
+            })
+            .collect();
+        let calls = who
+            .iter()
+            .zip(&accounts)
+            .map(|((name, role), (key, _))| {
+                let args = RegisterAccountArgs {
+                    org: "committee".into(),
+                    name: name.clone(),
+                    public_key: key.public_key(),
+                    id_digest: None,
+                    roles: vec![role.to_string()],
+                };
+                (
+                    &self.operator,
+                    Call::new(identity::MODULE, identity::REGISTER_ACCOUNT, &args),
+                )
+            })
+            .collect();
+        self.send_all(calls)?;
+        Ok(accounts)
     }
 
     fn now(&self) -> Result<u64> {
@@ -155,18 +228,21 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     let suite = d.operator.public_key().suite();
 
     d.say("== actors");
-    let (agency, _) = d.register("demo agency", TENDER_AGENCY)?;
-    let mut experts = Vec::new();
-    for i in 0..3 {
-        experts.push(d.register(&format!("demo expert {i}"), EXPERT)?);
-    }
-    let (supervisor, _) = d.register("demo supervisor", SUPERVISOR)?;
-    let (owner, owner_addr) = d.register("demo owner", xa_types::modules::tender::OWNER)?;
-    let mut companies = Vec::new();
-    for i in 0..4 {
-        companies.push(d.register(&format!("demo company {i}"), COMPANY)?);
-    }
-    let (bank, _) = d.register("demo bank", identity::BANK)?;
+    let mut who: Vec<(String, &str)> = vec![("demo agency".into(), TENDER_AGENCY)];
+    who.extend((0..3).map(|i| (format!("demo expert {i}"), EXPERT)));
+    who.push(("demo supervisor".into(), SUPERVISOR));
+    who.push(("demo owner".into(), xa_types::modules::tender::OWNER));
+    who.extend((0..4).map(|i| (format!("demo company {i}"), COMPANY)));
+    who.push(("demo bank".into(), identity::BANK));
+    let mut actors = d.register_all(&who)?.into_iter();
+    let mut next = || actors.next().ok_or_else(|| anyhow!("an actor is missing"));
+    let (agency, _) = next()?;
+    let experts = [next()?, next()?, next()?];
+    let (supervisor, _) = next()?;
+    let (owner, owner_addr) = next()?;
+    let companies = [next()?, next()?, next()?, next()?];
+    let (bank, _) = next()?;
+    d.say(&format!("registered {} accounts", who.len()));
 
     d.say("== publish");
     let deadline_ms = d.now()? + args.bidding_secs * 1000;
@@ -189,12 +265,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
 
     d.say("== sealed bids");
     let prices = [1_250_000u64, 1_180_000, 1_090_000, 1_300_000];
+    let mut bids = Vec::new();
     for (i, (key, addr)) in companies.iter().enumerate() {
-        let mut bids = vec![prices[i]];
+        let mut mine = vec![prices[i]];
         if i == 2 {
-            bids.insert(0, 1_150_000); // replaced before the deadline: only the latest counts
+            mine.insert(0, 1_150_000); // replaced before the deadline: only the latest counts
         }
-        for price in bids {
+        for price in mine {
             let content = BidContent {
                 price,
                 proposal_digest: digest(i as u8),
@@ -214,10 +291,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
                 tender: tender_id,
                 bid,
             };
-            d.send(key, Call::new(t::MODULE, SUBMIT_BID, &a))?;
+            bids.push((key, Call::new(t::MODULE, SUBMIT_BID, &a)));
             d.say(&format!("company {i} sealed a bid (price hidden)"));
         }
     }
+    // The companies' bids go in together; company 2's replacement takes the later nonce.
+    d.send_all(bids)?;
+    d.say("all bids accepted before the deadline");
 
     d.say("== close and open");
     d.wait_until(deadline_ms)?;
@@ -408,7 +488,8 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             .ok_or_else(|| anyhow!("request {r} missing"))?;
         Ok(req.status.as_str().to_string())
     };
-    d.say(&format!("after the bank's postings: {}", status(&d)?));
+    let after_postings = status(&d)?;
+    d.say(&format!("after the bank's postings: {after_postings}"));
     let retry = PostTransferArgs {
         request: r,
         line: 3,
@@ -416,11 +497,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         success: true,
     };
     d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry))?;
-    match d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry)) {
-        Err(e) => d.say(&format!("the same reference again is refused: {e}")),
+    let refused = match d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry)) {
+        Err(e) => e.to_string(),
         Ok(_) => bail!("a repeated bank reference was accepted"),
-    }
-    d.say(&format!("after the retry: {}", status(&d)?));
+    };
+    d.say(&format!("the same reference again is refused: {refused}"));
+    let after_retry = status(&d)?;
+    d.say(&format!("after the retry: {after_retry}"));
 
     // The audit trail.
     let tender = d.tender(tender_id)?;
@@ -436,6 +519,12 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         }
     }
     let trail = serde_json::json!({
+        "payroll": {
+            "request": r,
+            "after_postings": after_postings,
+            "after_retry": after_retry,
+            "repeated_reference_refused": refused,
+        },
         "tender": tender,
         "opening": opening,
         "contract": c,

@@ -6,7 +6,72 @@ use clap::{ArgGroup, Args};
 use std::path::PathBuf;
 use xa_client::Client;
 use xa_light::{Package, Record, verify_bytes};
-use xa_types::Genesis;
+use xa_types::{
+    Genesis, decode,
+    modules::{
+        payment::{Contract, PaymentRequest},
+        tender::Tender,
+    },
+};
+
+/// What one version of a tender, contract or payment request record says, in a line; `None`
+/// for other keys or a value that does not decode as the record its key names.
+fn describe(state_key: &[u8], value: Option<&[u8]>) -> Option<String> {
+    let key = std::str::from_utf8(state_key).ok()?;
+    let Some(value) = value else {
+        return Some("deleted".into());
+    };
+    if let Some(id) = key.strip_prefix("tender/t/")
+        && id.len() == 20
+        && id.bytes().all(|b| b.is_ascii_digit())
+    {
+        let t: Tender = decode(value).ok()?;
+        let award = t
+            .award
+            .map(|a| format!(", awarded to {} at {} fen", a.winner, a.price))
+            .unwrap_or_default();
+        return Some(format!(
+            "tender {} {}, {} bid(s), {} objection(s) ({} open){award}",
+            t.id,
+            t.status.as_str(),
+            t.bidders.len(),
+            t.objections,
+            t.open_objections
+        ));
+    }
+    if key.starts_with("payment/contract/") {
+        let c: Contract = decode(value).ok()?;
+        return Some(format!(
+            "contract {} {}: received {} of {} fen, wages paid {}",
+            c.id,
+            status_name(&c.status),
+            c.received,
+            c.amount,
+            c.paid_wage_out
+        ));
+    }
+    if key.starts_with("payment/request/") {
+        let r: PaymentRequest = decode(value).ok()?;
+        let paid = r.transfers.iter().filter(|t| t.bank_ref.is_some()).count();
+        let failed: usize = r.transfers.iter().map(|t| t.failed_refs.len()).sum();
+        return Some(format!(
+            "payment request {} {}: {} fen, {paid} of {} transfer(s) paid, {failed} failed attempt(s)",
+            r.id,
+            r.status.as_str(),
+            r.amount,
+            r.transfers.len()
+        ));
+    }
+    None
+}
+
+/// A status enum's stable (serde) name, e.g. `IN_PROGRESS`.
+fn status_name(status: &impl serde::Serialize) -> String {
+    match serde_json::to_value(status) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".into(),
+    }
+}
 
 /// `xachain evidence export`: write an evidence package for one record.
 #[derive(Args, Debug)]
@@ -126,10 +191,24 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
             Some((digest, Some(digest) == claimed))
         }
     };
+    // A tender's, contract's or payment request's history, version by version, in words.
+    let records: Vec<serde_json::Value> = match &package.record {
+        Record::History(h) => h
+            .versions
+            .iter()
+            .filter_map(|v| {
+                describe(&h.state_key, v.value.as_deref()).map(|what| {
+                    serde_json::json!({"height": v.height, "tx_hash": v.tx_hash, "record": what})
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     if args.json {
         println!(
             "{}",
             serde_json::json!({
+                "records": records,
                 "verified": true,
                 "chain_id": report.chain_id,
                 "suite": report.suite,
@@ -201,6 +280,13 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
         for s in &report.statements {
             println!("proven:     {s}");
         }
+        for r in &records {
+            println!(
+                "record:     at height {}: {}",
+                r["height"],
+                r["record"].as_str().unwrap_or_default()
+            );
+        }
         if let Some((d, ok)) = document {
             println!(
                 "document:   digest {d}: {}",
@@ -212,4 +298,75 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
         std::process::exit(2);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use xa_types::{
+        Hash, encode,
+        modules::{
+            payment::{RequestKind, RequestStatus, request_key},
+            tender::{TenderStatus, tender_key},
+        },
+    };
+
+    #[test]
+    fn describes_known_records_and_nothing_else() {
+        let tender = xa_types::modules::tender::Tender {
+            id: 7,
+            title: "lot".into(),
+            documents_digest: Hash([1; 32]),
+            owner: Hash([2; 32]),
+            agency: Hash([3; 32]),
+            agency_org: "agency".into(),
+            deadline_ms: 1,
+            opening_ms: 2,
+            min_bidders: 3,
+            experts: vec![],
+            supervisor_org: "sup".into(),
+            status: TenderStatus::Suspended,
+            bidders: vec![Hash([4; 32]), Hash([5; 32]), Hash([6; 32])],
+            published_ms: 0,
+            candidate: None,
+            publicity: None,
+            objections: 2,
+            open_objections: 1,
+            suspended_since_ms: Some(5),
+            award: None,
+        };
+        let bytes = encode(&tender);
+        assert_eq!(
+            describe(&tender_key(7), Some(&bytes)).as_deref(),
+            Some("tender 7 SUSPENDED, 3 bid(s), 2 objection(s) (1 open)")
+        );
+        assert_eq!(describe(&tender_key(7), None).as_deref(), Some("deleted"));
+        // A value that is not the record its key names, keys of other records under the
+        // tender's prefix, other modules' keys and non-UTF-8 keys: nothing is claimed.
+        assert_eq!(describe(&tender_key(7), Some(b"garbage")), None);
+        assert_eq!(describe(&request_key(7), Some(&bytes)), None);
+        let opening = [tender_key(7), b"/opening".to_vec()].concat();
+        assert_eq!(describe(&opening, Some(&bytes)), None);
+        assert_eq!(describe(b"notary/x", Some(&bytes)), None);
+        assert_eq!(describe(&[0xff, 0xfe], Some(&bytes)), None);
+        let request = xa_types::modules::payment::PaymentRequest {
+            id: 3,
+            contract: 1,
+            kind: RequestKind::Material,
+            amount: 500,
+            evidence: Hash([9; 32]),
+            status: RequestStatus::Rejected,
+            requester: Hash([4; 32]),
+            reviewed_by: None,
+            approved_by: None,
+            transfers: vec![],
+            created_ms: 0,
+        };
+        assert_eq!(
+            describe(&request_key(3), Some(&encode(&request))).as_deref(),
+            Some(
+                "payment request 3 REJECTED: 500 fen, 0 of 0 transfer(s) paid, 0 failed attempt(s)"
+            )
+        );
+    }
 }

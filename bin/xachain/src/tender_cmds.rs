@@ -111,7 +111,8 @@ pub enum TenderCmd {
         #[arg(long, default_value_t = MIN_PUBLICITY_MS / 1000)]
         duration_secs: u64,
     },
-    /// Object during publicity (company): the tender is suspended until answered.
+    /// Object during publicity (a company that bid on the tender): the tender is suspended
+    /// until answered.
     Object {
         /// The tender.
         #[arg(long)]
@@ -145,6 +146,19 @@ pub enum TenderCmd {
     Show {
         /// The tender.
         tender: u64,
+    },
+    /// List tenders, newest first (`show` has a tender's opening).
+    List {
+        /// Only tenders in this status: bidding, closed, evaluating, publicity, suspended,
+        /// awarded, contracted or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// Only tenders with a smaller id (a previous page's `next_before`).
+        #[arg(long)]
+        before: Option<u64>,
     },
 }
 
@@ -313,8 +327,51 @@ pub fn tender(cmd: TenderCmd, opts: &ClientOpts) -> Result<()> {
             let v = json!({ "tender": record, "opening": opening });
             print(opts, &v, |_| show(&record, opening.as_ref()));
         }
+        TenderCmd::List {
+            status,
+            limit,
+            before,
+        } => {
+            let mut path = format!("/v1/tenders?limit={limit}");
+            if let Some(s) = status {
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
+                    bail!("--status: '{s}' is not a tender status (e.g. bidding, awarded)");
+                }
+                path.push_str(&format!("&status={s}"));
+            }
+            if let Some(b) = before {
+                path.push_str(&format!("&before={b}"));
+            }
+            let v = client.get(&path)?;
+            print(opts, &v, list);
+        }
     }
     Ok(())
+}
+
+fn list(v: &serde_json::Value) {
+    let tenders: Vec<Tender> = v["tenders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| serde_json::from_value(t.clone()).ok())
+        .collect();
+    if tenders.is_empty() {
+        println!("no tenders");
+    }
+    for t in &tenders {
+        println!(
+            "#{:<5} {:<10} deadline {}  bids {:<3} {}",
+            t.id,
+            t.status.as_str(),
+            xa_api::certificate::utc(t.deadline_ms),
+            t.bidders.len(),
+            t.title
+        );
+    }
+    if let Some(b) = v["next_before"].as_u64() {
+        println!("more: --before {b}");
+    }
 }
 
 fn show(t: &Tender, o: Option<&Opening>) {

@@ -128,6 +128,15 @@ pub fn document() -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
+            "/v1/tenders": {"get": {
+                "summary": "Tender records, newest first, without their bids (see /v1/tenders/{id}); next_before pages on",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"enum": ["bidding", "closed", "evaluating", "publicity", "suspended", "awarded", "contracted", "failed"]}, "description": "Only tenders in this status (either case)"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "At most this many (default 100)"},
+                    {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "Only tenders with a smaller id: the previous page's next_before"}
+                ],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"tenders": {"type": "array", "items": {"type": "object"}}, "next_before": {"type": ["integer", "null"]}}})), "400": err()}
+            }},
             "/v1/tenders/{id}": {"get": {
                 "summary": "A tender, its bids as stored (before the opening: ciphertext, timelock-sealed key and commitment only) and its opening (every bid revealed together, with the recovered group signature)",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],

@@ -3,22 +3,29 @@
 //! ciphertext, sealed key and commitment exist anywhere; the revealed prices appear in the
 //! opening, all together. Writes are ordinary signed transactions; the CLI builds them.
 
-use crate::{ApiError, ApiResult, ApiState, path};
+use crate::{ApiError, ApiResult, ApiState, path, query};
 use axum::{
     Json, Router,
-    extract::{Path, State, rejection::PathRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
     routing::get,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 use xa_types::{
-    decode,
+    ErrorCode, decode,
     modules::payment::{Contract, PaymentRequest, contract_key, request_key},
-    modules::tender::{Bid, Opening, Tender, bid_key, opening_key, tender_key},
+    modules::tender::{
+        Bid, NEXT_ID_KEY, Opening, Tender, TenderStatus, bid_key, opening_key, tender_key,
+    },
 };
 
 /// The routes of this file, merged into the API router.
 pub(crate) fn routes() -> Router<ApiState> {
     Router::new()
+        .route("/v1/tenders", get(tenders))
         .route("/v1/tenders/{id}", get(tender))
         .route("/v1/contracts/{id}", get(contract))
         .route("/v1/contracts/{id}/trail", get(trail))
@@ -40,6 +47,62 @@ fn id(p: Result<Path<String>, PathRejection>, field: &str) -> Result<u64, ApiErr
             format!("{field}: '{text}' is not a number"),
         )
     })
+}
+
+/// Query of `GET /v1/tenders`.
+#[derive(Deserialize)]
+pub(crate) struct TendersQuery {
+    /// Only tenders in this status (`bidding`, `closed`, … in either case).
+    status: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    limit: Option<u64>,
+    /// Only tenders with a smaller id (the previous page's `next_before`).
+    before: Option<u64>,
+}
+
+/// Most tender records one list request reads (filtering by status may skip many).
+const MAX_LIST_SCAN: u64 = 10_000;
+
+/// `GET /v1/tenders?status=&limit=&before=`: tender records, newest first, without their bids
+/// (`/v1/tenders/{id}` has those). `next_before` is the id to pass as `before` for the next
+/// page, `null` when there is none.
+pub(crate) async fn tenders(
+    State(s): State<ApiState>,
+    q: Result<Query<TendersQuery>, QueryRejection>,
+) -> ApiResult<Value> {
+    let q = query(q)?;
+    let wanted = match q.status.as_deref() {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_value::<TenderStatus>(Value::String(text.to_ascii_uppercase()))
+                .map_err(|_| {
+                    ApiError::bad(
+                        ErrorCode::MalformedRequest,
+                        format!(
+                            "status: '{text}' is not one of bidding, closed, evaluating, \
+                             publicity, suspended, awarded, contracted, failed"
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000) as usize;
+    // Ids run from 1; the next one to be given is stored.
+    let next: u64 = read(&s, NEXT_ID_KEY)?.unwrap_or(1);
+    let mut id = q.before.map_or(next, |b| b.min(next));
+    let mut out = Vec::new();
+    let mut scanned = 0;
+    while id > 1 && out.len() < limit && scanned < MAX_LIST_SCAN {
+        id -= 1;
+        scanned += 1;
+        if let Some(t) = read::<Tender>(&s, &tender_key(id))?
+            && wanted.is_none_or(|w| w == t.status)
+        {
+            out.push(t);
+        }
+    }
+    let next_before = (id > 1).then_some(id);
+    Ok(Json(json!({ "tenders": out, "next_before": next_before })))
 }
 
 /// `GET /v1/tenders/{id}`: the tender, its sealed bids, and its opening once opened.

@@ -630,6 +630,17 @@ fn object(ctx: &mut CallContext<'_>, a: ObjectArgs) -> Result<(), TxError> {
     if !in_period {
         return Err(state_err(&t, "in its publicity period"));
     }
+    // Those the evaluation's result concerns: the tender's bidders (a withdrawn bid is no
+    // longer one; a bid found invalid at the opening still is).
+    if !t.bidders.contains(&ctx.sender) {
+        return Err(TxError::new(
+            ErrorCode::PermissionDenied,
+            format!(
+                "body.sender: {} did not bid on tender {}; only its bidders may object",
+                ctx.sender, t.id
+            ),
+        ));
+    }
     let n = t.objections;
     let o = Objection {
         objector: ctx.sender,

@@ -577,6 +577,20 @@ fn s5_no_award_before_three_days_of_publicity_nor_while_an_objection_is_open() {
         reason: "qualification forged".into(),
         document_digest: Hash([8; 32]),
     };
+    // Only the tender's bidders may object: a company that did not bid is refused, and the
+    // publicity runs on.
+    let msg = b.fails(
+        COMPANIES[3],
+        OBJECT,
+        &objection,
+        ErrorCode::PermissionDenied,
+    );
+    assert!(
+        msg.contains("body.sender") && msg.contains("bidders"),
+        "{msg}"
+    );
+    assert_eq!(b.tender(t).status, TenderStatus::Publicity);
+    assert_eq!(b.tender(t).objections, 0);
     b.ok(COMPANIES[0], OBJECT, &objection);
     assert_eq!(b.tender(t).status, TenderStatus::Suspended);
     // Day 4: publicity would have ended, but the objection is open.

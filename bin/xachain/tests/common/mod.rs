@@ -101,3 +101,52 @@ pub fn spawn_config(node_dir: &Path) -> Child {
         .spawn()
         .expect("spawn node")
 }
+
+/// A first port `base` such that `base..base + span` are all free on 127.0.0.1 now, searched
+/// from `start` in steps of `span` (offset by this process's id, so concurrent test binaries
+/// start their search in different places).
+pub fn free_ports(start: u16, span: u16) -> u16 {
+    let slots = (u16::MAX - start) / span;
+    let first = (std::process::id() % u32::from(slots.max(1))) as u16;
+    for k in 0..slots {
+        let base = start + ((first + k) % slots) * span;
+        let free =
+            (base..base + span).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
+        }
+    }
+    panic!("no {span} consecutive free ports above {start}");
+}
+
+/// Start `xachain devnet` in `dir` (API ports from `api_port`, p2p from `p2p_port`, plus
+/// `extra` arguments) and wait until every one of its four validators has finalized a block.
+/// The guard kills the devnet and its validators.
+pub fn start_devnet(dir: &Path, api_port: u16, p2p_port: u16, extra: &[&str]) -> Cleanup {
+    let devnet = Command::new(BIN)
+        .args(["devnet", "--dir"])
+        .arg(dir)
+        .args(["--api-port", &api_port.to_string()])
+        .args(["--p2p-port", &p2p_port.to_string()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start devnet");
+    let guard = Cleanup {
+        children: vec![devnet],
+        pid_files: (0..4)
+            .map(|i| dir.join(format!("node-{i}/node.pid")))
+            .collect(),
+    };
+    for i in 0..4 {
+        let c = Client::new(&format!("http://127.0.0.1:{}", api_port + i));
+        wait_for(
+            "every validator to finalize a block",
+            Duration::from_secs(120),
+            || height(&c).filter(|h| *h >= 1),
+        );
+    }
+    guard
+}

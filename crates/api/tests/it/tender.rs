@@ -180,3 +180,65 @@ async fn before_opening_every_read_path_yields_only_ciphertext() {
     let (status, _) = get(&n.app, "/v1/tenders/9").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The ids of a `GET /v1/tenders...` answer, and its `next_before`.
+async fn listed(n: &Node, uri: &str) -> (Vec<u64>, Value) {
+    let (status, v) = get(&n.app, uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {v}");
+    let ids = v["tenders"]
+        .as_array()
+        .expect("tenders")
+        .iter()
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
+    (ids, v["next_before"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenders_are_listed_newest_first_by_status_and_in_pages() {
+    let (threshold, _) = sealing::deal_trusted_dealer_devnet_only([4; 32], 4).expect("deal");
+    let n = tender_node(threshold);
+    let (ids, next) = listed(&n, "/v1/tenders").await;
+    assert!(ids.is_empty() && next.is_null(), "{ids:?} {next}");
+    for nonce in 0..3 {
+        let publish = PublishArgs {
+            title: format!("lot {}", nonce + 1),
+            documents_digest: Hash([5; 32]),
+            owner: address_of(&kp(1).public_key()),
+            deadline_ms: 6_000,
+            opening_ms: 6_000,
+            min_bidders: 3,
+            experts: vec![address_of(&kp(EXPERT_SEED).public_key())],
+            supervisor_org: "committee".into(),
+        };
+        run(&n, &tx(AGENCY, nonce, PUBLISH, &publish)).await;
+    }
+    // Past the deadline, tender 2 closes without bids: it fails.
+    while n.chain.tip().0 < 6 {
+        commit_next(&n.chain).await;
+    }
+    run(&n, &tx(AGENCY, 3, CLOSE, &TenderIdArgs { tender: 2 })).await;
+
+    let (ids, next) = listed(&n, "/v1/tenders").await;
+    assert_eq!(ids, vec![3, 2, 1]);
+    assert!(next.is_null());
+    let (_, v) = get(&n.app, "/v1/tenders").await;
+    assert_eq!(v["tenders"][0]["title"], "lot 3");
+    assert!(v["tenders"][0].get("bids").is_none(), "records only: {v}");
+    assert_eq!(listed(&n, "/v1/tenders?status=failed").await.0, vec![2]);
+    assert_eq!(listed(&n, "/v1/tenders?status=BIDDING").await.0, vec![3, 1]);
+    assert!(listed(&n, "/v1/tenders?status=awarded").await.0.is_empty());
+    // Pages: two, then the rest from `next_before`.
+    let (ids, next) = listed(&n, "/v1/tenders?limit=2").await;
+    assert_eq!((ids, next.as_u64()), (vec![3, 2], Some(2)));
+    let (ids, next) = listed(&n, "/v1/tenders?limit=2&before=2").await;
+    assert_eq!(ids, vec![1]);
+    assert!(next.is_null());
+    // A limit is at least 1; a `before` past the newest lists from the newest.
+    assert_eq!(listed(&n, "/v1/tenders?limit=0").await.0, vec![3]);
+    assert_eq!(listed(&n, "/v1/tenders?before=99").await.0, vec![3, 2, 1]);
+    let got = get(&n.app, "/v1/tenders?status=open").await;
+    assert_error(&got, StatusCode::BAD_REQUEST, "MALFORMED_REQUEST", "status");
+    let got = get(&n.app, "/v1/tenders?limit=many").await;
+    assert_eq!(got.0, StatusCode::BAD_REQUEST, "{}", got.1);
+}
