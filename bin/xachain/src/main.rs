@@ -13,6 +13,13 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// mimalloc instead of the system allocator: a node allocates and frees millions of small
+/// objects per second (transactions, tree nodes, storage keys) from many threads, and glibc's
+/// malloc spent about a sixth of a node's time doing it (`cargo bench -p xa-node --bench
+/// pipeline`: 12% less time per transaction with mimalloc).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Xiong'an Chain (雄安链): a permissioned BFT blockchain for city government records.
 #[derive(Parser)]
 #[command(name = "xachain", version, about)]

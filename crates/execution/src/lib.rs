@@ -78,14 +78,34 @@ pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 struct Overlay<'a> {
     base: &'a dyn StateView,
     writes: Writes,
+    /// Values read from `base` during this block: every transaction reads the same policy,
+    /// organization and parameter records, which would otherwise be a storage lookup each.
+    /// `base` does not change during a block, so a cached value is the value. Only looked up,
+    /// never iterated, so its order cannot leak into results.
+    reads: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'a> Overlay<'a> {
+    fn new(base: &'a dyn StateView) -> Self {
+        Self {
+            base,
+            writes: Writes::new(),
+            reads: Default::default(),
+        }
+    }
 }
 
 impl StateView for Overlay<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        match self.writes.get(key) {
-            Some(v) => Ok(v.clone()),
-            None => self.base.get(key),
+        if let Some(v) = self.writes.get(key) {
+            return Ok(v.clone());
         }
+        if let Some(v) = self.reads.borrow().get(key) {
+            return Ok(v.clone());
+        }
+        let v = self.base.get(key)?;
+        self.reads.borrow_mut().insert(key.to_vec(), v.clone());
+        Ok(v)
     }
 }
 
@@ -552,10 +572,7 @@ impl Executor {
         hashes: &[Hash],
         mode: Mode,
     ) -> Result<BlockOutcome, ExecutionError> {
-        let mut overlay = Overlay {
-            base: view,
-            writes: Writes::new(),
-        };
+        let mut overlay = Overlay::new(view);
         let mut outcome = BlockOutcome::default();
         for (index, (tx, tx_hash)) in txs.iter().zip(hashes).enumerate() {
             let tx_hash = *tx_hash;

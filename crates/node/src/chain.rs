@@ -108,8 +108,10 @@ struct View<'a> {
 
 impl StateView for View<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        // `layers` was checked to lead to the committed tip when the view was made
+        // (`Chain::layers`), and `Store::prepare` checks it again before any root is computed.
         self.store
-            .read_through(self.layers, key)
+            .read_layered(self.layers, key)
             .map_err(|e| StateError(e.to_string()))
     }
 }

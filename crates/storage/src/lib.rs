@@ -28,7 +28,7 @@
 //! | `chain`         | `"latest"` / `"algo"`                 | `height u64 ‖ block hash` / `tag u8`    |
 //! | `jmt_nodes`     | `version u64 ‖ borsh(NibblePath)`     | `borsh(jmt Node)`                      |
 //! | `jmt_values`    | `key hash [32] ‖ version u64`         | `0x00` (deleted) or `0x01 ‖ value`     |
-//! | `jmt_stale`     | `stale-since u64 ‖ node key`          | empty (kept for future pruning)        |
+//! | `jmt_stale`     | `stale-since u64 ‖ node key`          | empty; no longer written (no pruning)  |
 //! | `state_latest`  | raw state key                         | current value (absent = deleted)       |
 //! | `state_roots`   | `height u64`                          | state root `[32]`                      |
 //! | `blocks`        | `height u64`                          | block bytes                            |
@@ -56,7 +56,7 @@
 //!
 //! # Durability
 //!
-//! Everything for one block (tree nodes, values, stale-node index, latest values, state root,
+//! Everything for one block (tree nodes, values, latest values, state root,
 //! block, hashes, certificate, tx index, receipts, extra indexes and the `chain/latest` pointer)
 //! is written by [`Store::commit_block`] in **one** fjall write batch, which fjall journals as a
 //! single checksummed record and which is fsynced (`PersistMode::SyncAll`) before the call

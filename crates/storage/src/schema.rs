@@ -10,8 +10,6 @@ pub(crate) const CHAIN: &str = "chain";
 pub(crate) const JMT_NODES: &str = "jmt_nodes";
 /// `key hash [32] ‖ version u64` → `0x00` (deleted) or `0x01 ‖ value`.
 pub(crate) const JMT_VALUES: &str = "jmt_values";
-/// `stale since version u64 ‖ node key (as in jmt_nodes)` → empty. Kept for future pruning.
-pub(crate) const JMT_STALE: &str = "jmt_stale";
 /// raw state key → current value (absent when deleted).
 pub(crate) const STATE_LATEST: &str = "state_latest";
 /// `height u64` → state root `[32]`.
@@ -57,12 +55,6 @@ pub(crate) fn node_key(key: &NodeKey) -> Result<Vec<u8>, StorageError> {
     out.extend_from_slice(&key.version().to_be_bytes());
     borsh::to_writer(&mut out, key.nibble_path())
         .map_err(|e| StorageError::Corrupt(format!("encode node key: {e}")))?;
-    Ok(out)
-}
-
-pub(crate) fn stale_key(since: u64, key: &NodeKey) -> Result<Vec<u8>, StorageError> {
-    let mut out = since.to_be_bytes().to_vec();
-    out.extend_from_slice(&node_key(key)?);
     Ok(out)
 }
 

@@ -3,7 +3,7 @@
 
 use crate::schema;
 use crate::{HashAlgo, StorageError};
-use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, StaleNodeIndexBatch, TreeReader};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, SimpleHasher, Version};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,7 +22,6 @@ pub struct PendingState {
     pub(crate) algo: HashAlgo,
     pub(crate) parent_root: [u8; 32],
     pub(crate) nodes: NodeBatch,
-    pub(crate) stale: StaleNodeIndexBatch,
     pub(crate) writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 

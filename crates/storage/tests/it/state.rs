@@ -158,6 +158,15 @@ fn pending_chain_matches_one_by_one() {
             seq.get(b"acct/8", 2).unwrap()
         );
         assert_eq!(piped.read_through(&chain, b"acct/8").unwrap(), None);
+        // read_layered reads the same values, without re-validating the chain on every read.
+        for key in [&b"h/2"[..], b"acct/3", b"acct/8", b"nope"] {
+            for layers in [&chain[..], &chain[1..], &chain[2..], &[]] {
+                assert_eq!(
+                    piped.read_layered(layers, key).unwrap(),
+                    piped.read_through(layers, key).unwrap()
+                );
+            }
+        }
         assert_eq!(p3.get(b"acct/8"), Some(None));
         assert_eq!(p3.get(b"nope"), None);
         assert_eq!(
