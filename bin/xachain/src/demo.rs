@@ -40,6 +40,16 @@ pub struct DemoArgs {
     /// Seconds until the bidding deadline.
     #[arg(long, default_value_t = 15)]
     pub bidding_secs: u64,
+    /// Companies that bid (at least 3; one of them replaces its bid). With many bidders the
+    /// demo doubles as a benchmark of the opening: it reports the time from the opening time
+    /// to all bids opened.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(3..=500))]
+    pub bidders: u32,
+    /// Workers on the payroll (line 3, or the last line, fails at the bank and is retried).
+    /// The payroll request must fit one transaction (`max_tx_bytes`, 64 KiB by default:
+    /// about 1,000 workers); the demo reports its transactions, bytes and time to commit.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=5_000))]
+    pub workers: u32,
     /// Client options.
     #[command(flatten)]
     pub opts: ClientOpts,
@@ -232,7 +242,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     who.extend((0..3).map(|i| (format!("demo expert {i}"), EXPERT)));
     who.push(("demo supervisor".into(), SUPERVISOR));
     who.push(("demo owner".into(), xa_types::modules::tender::OWNER));
-    who.extend((0..4).map(|i| (format!("demo company {i}"), COMPANY)));
+    who.extend((0..args.bidders).map(|i| (format!("demo company {i}"), COMPANY)));
     who.push(("demo bank".into(), identity::BANK));
     let mut actors = d.register_all(&who)?.into_iter();
     let mut next = || actors.next().ok_or_else(|| anyhow!("an actor is missing"));
@@ -240,7 +250,9 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     let experts = [next()?, next()?, next()?];
     let (supervisor, _) = next()?;
     let (owner, owner_addr) = next()?;
-    let companies = [next()?, next()?, next()?, next()?];
+    let companies = (0..args.bidders)
+        .map(|_| next())
+        .collect::<Result<Vec<_>>>()?;
     let (bank, _) = next()?;
     d.say(&format!("registered {} accounts", who.len()));
 
@@ -267,14 +279,19 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     let prices = [1_250_000u64, 1_180_000, 1_090_000, 1_300_000];
     let mut bids = Vec::new();
     for (i, (key, addr)) in companies.iter().enumerate() {
-        let mut mine = vec![prices[i]];
+        // The first four prices as ever; more bidders ask a little more each.
+        let price = prices
+            .get(i)
+            .copied()
+            .unwrap_or(1_200_000 + 1_000 * i as u64);
+        let mut mine = vec![price];
         if i == 2 {
             mine.insert(0, 1_150_000); // replaced before the deadline: only the latest counts
         }
         for price in mine {
             let content = BidContent {
                 price,
-                proposal_digest: digest(i as u8),
+                proposal_digest: digest((i % 256) as u8),
                 salt: xa_crypto::random_seed(),
             };
             let bid = xa_execution::sealing::seal_bid(
@@ -305,20 +322,27 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         &agency,
         Call::new(t::MODULE, CLOSE, &TenderIdArgs { tender: tender_id }),
     )?;
+    let opening_ms = publish.opening_ms;
+    d.wait_until(opening_ms)?;
+    let opening_reached = Instant::now();
     let mut opened = None;
-    for _ in 0..120 {
+    for _ in 0..1_200 {
         if let Some(o) = d.state::<Opening>(&opening_key(tender_id))? {
             opened = Some(o);
             break;
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(50));
     }
+    let open_wall_ms = opening_reached.elapsed().as_millis() as u64;
     let opening = opened.ok_or_else(|| {
         anyhow!("the validators did not open the tender (are the nodes' tender openers running?)")
     })?;
     d.say(&format!(
-        "opened by shares {:?}: {} valid bids",
-        opening.shares, opening.valid
+        "opened by shares {:?}: {} valid bids, {} ms of chain time after the opening time \
+         (seen by this client {open_wall_ms} ms after the chain reached it)",
+        opening.shares,
+        opening.valid,
+        opening.opened_ms.saturating_sub(opening_ms)
     ));
     let (winner_addr, price) = opening
         .bids
@@ -447,13 +471,18 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     }
 
     d.say("== payroll with a bank failure and its retry");
-    let lines: Vec<PayrollLine> = (0..5u8)
-        .map(|i| PayrollLine {
-            worker: digest(0xE0 + i),
-            account: format!("6222-0000-{i:04}"),
-            amount: 8_000 + u64::from(i) * 100,
+    let lines: Vec<PayrollLine> = (0..args.workers)
+        .map(|i| {
+            let mut worker = [0xE0u8; 32];
+            worker[28..].copy_from_slice(&i.to_be_bytes());
+            PayrollLine {
+                worker: Hash(worker),
+                account: format!("6222-0000-{i:04}"),
+                amount: 8_000 + u64::from(i % 50) * 100,
+            }
         })
         .collect();
+    let failing = 3.min(args.workers - 1);
     let a = RequestArgs {
         contract,
         kind: RequestKind::Payroll {
@@ -463,7 +492,10 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         evidence: digest(0xC0),
         lines,
     };
-    d.send(&winner, Call::new(p::MODULE, REQUEST, &a))?;
+    let payroll_started = Instant::now();
+    let request_call = Call::new(p::MODULE, REQUEST, &a);
+    let mut payroll_bytes = xa_types::encode(&request_call).len();
+    d.send(&winner, request_call)?;
     let r = next_request()?;
     d.send(
         &supervisor,
@@ -473,15 +505,32 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         &owner,
         Call::new(p::MODULE, APPROVE, &RequestIdArgs { request: r }),
     )?;
-    for line in 0..5u32 {
-        let a = PostTransferArgs {
-            request: r,
-            line,
-            bank_ref: format!("WAGE-{r}-{line}"),
-            success: line != 3,
-        };
-        d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &a))?;
-    }
+    let approved_ms = payroll_started.elapsed().as_millis() as u64;
+    // The bank posts every line at once (consecutive nonces, so they share blocks).
+    let postings_started = Instant::now();
+    let postings: Vec<(&KeyPair, Call)> = (0..args.workers)
+        .map(|line| {
+            let a = PostTransferArgs {
+                request: r,
+                line,
+                bank_ref: format!("WAGE-{r}-{line}"),
+                success: line != failing,
+            };
+            (&bank, Call::new(p::MODULE, POST_TRANSFER, &a))
+        })
+        .collect();
+    payroll_bytes += postings
+        .iter()
+        .map(|(_, c)| xa_types::encode(c).len())
+        .sum::<usize>();
+    d.send_all(postings)?;
+    let postings_ms = postings_started.elapsed().as_millis() as u64;
+    let payroll_txs = 3 + args.workers;
+    d.say(&format!(
+        "payroll of {} workers: {payroll_txs} transactions, {payroll_bytes} bytes of calls; \
+         request → approved in {approved_ms} ms, all {} postings committed in {postings_ms} ms",
+        args.workers, args.workers
+    ));
     let status = |d: &Demo| -> Result<String> {
         let req: PaymentRequest = d
             .state(&request_key(r))?
@@ -492,8 +541,8 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     d.say(&format!("after the bank's postings: {after_postings}"));
     let retry = PostTransferArgs {
         request: r,
-        line: 3,
-        bank_ref: format!("WAGE-{r}-3"),
+        line: failing,
+        bank_ref: format!("WAGE-{r}-{failing}"),
         success: true,
     };
     d.send(&bank, Call::new(p::MODULE, POST_TRANSFER, &retry))?;
@@ -519,6 +568,16 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         }
     }
     let trail = serde_json::json!({
+        "measured": {
+            "bids": opening.bids.len(),
+            "opened_chain_ms_after_opening_time": opening.opened_ms.saturating_sub(opening_ms),
+            "opened_seen_ms_after_opening_time": open_wall_ms,
+            "payroll_workers": args.workers,
+            "payroll_transactions": payroll_txs,
+            "payroll_call_bytes": payroll_bytes,
+            "payroll_request_to_approved_ms": approved_ms,
+            "payroll_postings_committed_ms": postings_ms,
+        },
         "payroll": {
             "request": r,
             "after_postings": after_postings,
