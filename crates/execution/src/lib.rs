@@ -799,6 +799,8 @@ impl StateView for BTreeMap<Vec<u8>, Vec<u8>> {
 #[cfg(test)]
 mod payment_tests;
 #[cfg(test)]
+mod sealing_tests;
+#[cfg(test)]
 mod tender_tests;
 #[cfg(test)]
 mod tests;
