@@ -188,6 +188,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         tender_min_publicity_ms_devnet_only: args
             .tender_publicity_secs
             .map(|s| s.saturating_mul(1000)),
+        tender_dkg_trusted_setup_devnet_only: None,
     };
     genesis
         .validate()
