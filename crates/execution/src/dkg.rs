@@ -6,12 +6,17 @@
 //!   every change of `validators/next`, and `register_key` calls it too.
 //! - `deal` (`1 of any role @ any`: the dealer log's own signature is the credential, as a
 //!   partial signature is for `tender.open_share`) checks the log's signature for the open
-//!   round and that its dealer has not dealt, and stores it. The log that brings the count to
-//!   the round's `required` runs the observer (`golden::observe`, seeded from the chain id, the
-//!   round and the logs' hash) on the logs on chain, which are then the agreed set: every node
-//!   executes the same block, and players recover their shares from exactly these logs.
-//! - If too few of those dealings are valid, later logs retry; when every dealer has dealt and
-//!   the round still fails, it is marked failed and a new round (a new number) opens.
+//!   round and that its dealer has not dealt, and stores it, until the round holds its
+//!   `required` logs: those are the agreed set (every node executes the same blocks), and later
+//!   logs are refused.
+//! - `finish` (`1 of any role @ any`) runs the observer (`golden::observe`, seeded from the
+//!   chain id, the round and the logs: [`observe_round`]) on the agreed set and puts the output
+//!   in force. Checking the dealings' proofs takes seconds, so it is not done by the `deal` that
+//!   completes the set: nodes compute the same output in the background after committing that
+//!   block (memoized in `reshare`) and only then post `finish`, whose execution is a memo
+//!   lookup on a node that did so, and the same pure computation on one that did not.
+//! - If too few of the agreed dealings are valid, `finish` marks the round failed and opens a
+//!   new round (a new number) for the same sets.
 //! - Until a round finishes, the previous output stays in force: its holders, validators or
 //!   not, keep signing tender openings with their old shares.
 
@@ -62,6 +67,7 @@ impl Module for DkgModule {
                 }
                 Ok(())
             }
+            FINISH => args::<FinishArgs>(method, bytes).map(|_| ()),
             REGISTER_KEY => {
                 let a: RegisterKeyArgs = args(method, bytes)?;
                 if a.consensus_key.len() != 32 {
@@ -94,6 +100,7 @@ impl Module for DkgModule {
     ) -> Result<(), TxError> {
         match method {
             DEAL => deal(ctx, args(method, bytes)?),
+            FINISH => finish(ctx, args(method, bytes)?),
             REGISTER_KEY => register_key(ctx, args(method, bytes)?),
             other => Err(TxError::new(
                 ErrorCode::UnknownMethod,
@@ -246,19 +253,31 @@ pub fn logs_of(view: &dyn StateView, record: &DkgRound) -> Result<Vec<Vec<u8>>, 
     Ok(logs)
 }
 
-fn deal(ctx: &mut CallContext<'_>, a: DealArgs) -> Result<(), TxError> {
-    let mut record: DkgRound = ctx.read(ROUND_KEY)?.ok_or_else(|| {
+/// The open round, which must be number `round`.
+fn open(ctx: &CallContext<'_>, round: u64) -> Result<DkgRound, TxError> {
+    let record: DkgRound = ctx.read(ROUND_KEY)?.ok_or_else(|| {
         TxError::new(
             ErrorCode::InvalidState,
             "args.round: no reshare round is open",
         )
     })?;
-    if record.round != a.round {
+    if record.round != round {
+        return Err(TxError::new(
+            ErrorCode::InvalidState,
+            format!("args.round: round {} is open, not {round}", record.round),
+        ));
+    }
+    Ok(record)
+}
+
+fn deal(ctx: &mut CallContext<'_>, a: DealArgs) -> Result<(), TxError> {
+    let mut record = open(ctx, a.round)?;
+    if record.dealt.len() as u32 >= record.required {
         return Err(TxError::new(
             ErrorCode::InvalidState,
             format!(
-                "args.round: round {} is open, not {}",
-                record.round, a.round
+                "args.round: round {} has its {} logs (waiting for dkg.finish)",
+                record.round, record.required
             ),
         ));
     }
@@ -281,28 +300,61 @@ fn deal(ctx: &mut CallContext<'_>, a: DealArgs) -> Result<(), TxError> {
     record.dealt.push(dealer);
     ctx.emit(
         MODULE,
-        "dealt",
+        if record.dealt.len() as u32 == record.required {
+            "logs_complete"
+        } else {
+            "dealt"
+        },
         vec![
             ("round".into(), record.round.to_string()),
             ("dealt".into(), record.dealt.len().to_string()),
             ("required".into(), record.required.to_string()),
         ],
     );
-    if (record.dealt.len() as u32) < record.required {
-        ctx.put(ROUND_KEY.to_vec(), encode(&record));
-        return Ok(());
-    }
-    // Enough logs on chain: they are the agreed set. Observe (verifies the dealings' proofs;
-    // seconds of CPU, see ARCHITECTURE.md) and put the output in force.
-    let logs = logs_of(ctx, &record)?;
-    let mut seed_parts: Vec<&[u8]> = vec![b"XA-DKG-OBSERVE-V1", ctx.chain_id.as_bytes()];
+    ctx.put(ROUND_KEY.to_vec(), encode(&record));
+    Ok(())
+}
+
+/// The output of a round from its agreed logs: what `finish` computes, and what a node
+/// computes ahead of it (same seed, so the same memo entry).
+pub fn observe_round(
+    chain_id: &str,
+    suite: xa_types::Suite,
+    record: &DkgRound,
+    previous: &[u8],
+    logs: &[Vec<u8>],
+) -> Result<reshare::RoundOutput, reshare::DkgError> {
+    let round = round_of(chain_id, record, previous)?;
     let number = record.round.to_le_bytes();
-    seed_parts.push(&number);
-    for l in &logs {
-        seed_parts.push(l);
+    let mut parts: Vec<&[u8]> = vec![b"XA-DKG-OBSERVE-V1", chain_id.as_bytes(), &number];
+    let lens: Vec<[u8; 8]> = logs
+        .iter()
+        .map(|l| (l.len() as u64).to_le_bytes())
+        .collect();
+    for (l, n) in logs.iter().zip(&lens) {
+        parts.push(n);
+        parts.push(l);
     }
-    let seed = ctx.suite.hash_parts(&seed_parts).0;
-    match round.observe(&logs, seed) {
+    round.observe_memo(logs, suite.hash_parts(&parts).0)
+}
+
+fn finish(ctx: &mut CallContext<'_>, a: FinishArgs) -> Result<(), TxError> {
+    let mut record = open(ctx, a.round)?;
+    if (record.dealt.len() as u32) < record.required {
+        return Err(TxError::new(
+            ErrorCode::InvalidState,
+            format!(
+                "args.round: round {} holds {} of its {} logs",
+                record.round,
+                record.dealt.len(),
+                record.required
+            ),
+        ));
+    }
+    let out = output_in_force(ctx)?
+        .ok_or_else(|| internal("dkg: an open round without an output in force"))?;
+    let logs = logs_of(ctx, &record)?;
+    match observe_round(ctx.chain_id, ctx.suite, &record, &out.output, &logs) {
         Ok(next) => {
             ctx.put(
                 OUTPUT_KEY.to_vec(),
@@ -327,10 +379,6 @@ fn deal(ctx: &mut CallContext<'_>, a: DealArgs) -> Result<(), TxError> {
             );
             // The next set may have changed again meanwhile.
             sync_round(ctx)
-        }
-        Err(reshare::DkgError::Failed(_)) if record.dealt.len() < record.dealers.len() => {
-            ctx.put(ROUND_KEY.to_vec(), encode(&record));
-            Ok(())
         }
         Err(reshare::DkgError::Failed(_)) => {
             record.status = RoundStatus::Failed;

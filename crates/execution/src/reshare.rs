@@ -42,8 +42,12 @@ use commonware_utils::{
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use std::{collections::BTreeMap, num::NonZeroU32, sync::OnceLock};
-use xa_types::modules::tender::ThresholdKey;
+use std::{
+    collections::BTreeMap,
+    num::NonZeroU32,
+    sync::{Mutex, OnceLock},
+};
+use xa_types::{Suite, modules::tender::ThresholdKey};
 
 /// Most players (and dealers) a DKG round may have. The eVRF setup is built for this bound
 /// once per process; its cost grows with the bound (see ARCHITECTURE.md, *Resharing*).
@@ -53,7 +57,7 @@ pub const MAX_DKG_PLAYERS: u32 = 8;
 pub const DKG_NAMESPACE: &[u8] = b"XA-TENDER-DKG-V1";
 
 /// Why a DKG operation failed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DkgError {
     /// Bytes that should hold a key, log, output or share do not decode.
     #[error("{0}: does not decode")]
@@ -350,6 +354,35 @@ impl Round {
         let output = golden::observe(&mut rng, setup(), &self.info, logs, &Sequential)
             .map_err(|e| self.map_finish_error(e))?;
         self.finish(&output)
+    }
+
+    /// [`Self::observe`] through a small process-wide memo keyed by the round's transcript
+    /// summary, the seed and the logs. `observe` is a pure function of these, so the memo never
+    /// changes a result; it lets a node compute an output off the consensus path (after
+    /// committing the block that completed a round's logs) so that executing the block that
+    /// puts the output in force costs a lookup instead of seconds of proof checking.
+    pub fn observe_memo(&self, logs: &[Vec<u8>], seed: [u8; 32]) -> Result<RoundOutput, DkgError> {
+        type Memo = Mutex<BTreeMap<[u8; 32], Result<RoundOutput, DkgError>>>;
+        static MEMO: OnceLock<Memo> = OnceLock::new();
+        const MEMO_ENTRIES: usize = 8;
+        let mut key = self.info.summary().encode().to_vec();
+        key.extend_from_slice(&seed);
+        for log in logs {
+            key.extend_from_slice(&(log.len() as u64).to_le_bytes());
+            key.extend_from_slice(log);
+        }
+        let key = Suite::Ed25519.hash(&key).0;
+        let memo = MEMO.get_or_init(|| Mutex::new(BTreeMap::new()));
+        if let Some(hit) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return hit.clone();
+        }
+        let result = self.observe(logs, seed);
+        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+        while memo.len() >= MEMO_ENTRIES {
+            memo.pop_first();
+        }
+        memo.insert(key, result.clone());
+        result
     }
 
     /// As [`Self::observe`], and recover `me`'s share (codec bytes, as a trusted dealer's).

@@ -1049,21 +1049,47 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
     assert_eq!(deal(&mut b, tampered).status, TxStatus::Failed);
-    // Dealer 3 never deals; dealers 1 and 2 complete the round.
+    let finish = |b: &mut Bench| {
+        b.call(
+            OP,
+            &[],
+            Call::new(d::MODULE, d::FINISH, &d::FinishArgs { round: 1 }),
+        )
+    };
+    // Dealers 1 and 2 complete the agreed set; dealer 3 comes too late.
     let r = deal(
         &mut b,
         round
             .deal(&old[1], Some(&shares0[1]), [12; 32])
             .expect("deal"),
     );
-    assert!(!has_event(&r, "reshared"));
+    assert!(has_event(&r, "dealt"), "{}", r.message);
+    assert_eq!(finish(&mut b).code, ErrorCode::InvalidState.as_str());
     let r = deal(
         &mut b,
         round
             .deal(&old[2], Some(&shares0[2]), [13; 32])
             .expect("deal"),
     );
+    assert!(has_event(&r, "logs_complete"), "{} {}", r.code, r.message);
+    let late = round
+        .deal(&old[3], Some(&shares0[3]), [14; 32])
+        .expect("deal");
+    assert_eq!(deal(&mut b, late).code, ErrorCode::InvalidState.as_str());
+    // A node computes the output off the consensus path (as after committing that block)...
+    let record: DkgRound = decode(&b.state[d::ROUND_KEY]).expect("round");
+    let agreed = crate::dkg::logs_of(&b.state, &record).expect("logs");
+    let t0 = std::time::Instant::now();
+    let ahead = crate::dkg::observe_round("test", Suite::Sm2, &record, &out0.output, &agreed)
+        .expect("observe");
+    let cold = t0.elapsed();
+    // ...so executing `finish` finds it memoized, and puts the same output in force.
+    let t0 = std::time::Instant::now();
+    let r = finish(&mut b);
+    let warm = t0.elapsed();
     assert!(has_event(&r, "reshared"), "{} {}", r.code, r.message);
+    println!("observe off the consensus path {cold:?}, finish executed in {warm:?}");
+    assert_eq!(finish(&mut b).code, ErrorCode::InvalidState.as_str());
     assert!(!b.state.contains_key(d::ROUND_KEY));
     let done: DkgRound = decode(&b.state[&d::round_key(1)]).expect("record");
     assert_eq!(done.status, RoundStatus::Done);
@@ -1077,6 +1103,7 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     let key1: ThresholdKey = decode(&b.state[THRESHOLD_KEY]).expect("key");
     assert_eq!(key1, out1.key);
     assert_ne!(key1, out0.key);
+    assert_eq!(out1, ahead);
 
     // Players recover their shares from the logs on chain (the agreed set).
     let logs = crate::dkg::logs_of(&b.state, &done).expect("logs");

@@ -7,11 +7,12 @@
 //! share holders. When governance decides a new set (`validators/next`) whose members all have
 //! DKG keys and differ from the holders, a [`DkgRound`] opens ([`ROUND_KEY`]) with a fresh
 //! round number ([`NEXT_ROUND_KEY`]; never reused): dealers are the current holders, players
-//! the next set. Each dealer's node posts one signed dealer log ([`DEAL`]); the log that brings
-//! the count to the round's `required` finishes it: the module computes the public output from
-//! the logs on chain, checks the group key is unchanged, and puts it in force (new
-//! `tender/threshold`, [`OUTPUT_KEY`]), keeping the round's record ([`round_key`]) and logs
-//! ([`log_key`]) so the players can recover their shares from exactly that set.
+//! the next set. Each dealer's node posts one signed dealer log ([`DEAL`]) until the round holds
+//! `required` logs: these are the agreed set. Then any node posts [`FINISH`]: the module
+//! computes the public output from those logs, checks the group key is unchanged, and puts it in
+//! force (new `tender/threshold`, [`OUTPUT_KEY`]), keeping the round's record ([`round_key`])
+//! and logs ([`log_key`]) so the players recover their shares from exactly that set. If too few
+//! of the logs are valid the round fails and a new one (a new number) opens.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -20,10 +21,12 @@ use serde::{Deserialize, Serialize};
 pub const MODULE: &str = "dkg";
 /// Method: post a dealer log for the open round ([`DealArgs`]).
 pub const DEAL: &str = "deal";
+/// Method: put the output of a round whose logs are complete in force ([`FinishArgs`]).
+pub const FINISH: &str = "finish";
 /// Method: register a validator's DKG public key ([`RegisterKeyArgs`]).
 pub const REGISTER_KEY: &str = "register_key";
 /// All methods.
-pub const METHODS: &[&str] = &[DEAL, REGISTER_KEY];
+pub const METHODS: &[&str] = &[DEAL, FINISH, REGISTER_KEY];
 
 /// State key of the output in force ([`DkgOutput`]); absent on chains whose threshold key came
 /// from the trusted dealer (they cannot reshare).
@@ -102,6 +105,13 @@ pub struct DealArgs {
     /// Codec bytes of the dealer's `SignedDealerLog`.
     #[serde(with = "crate::hexser")]
     pub log: Vec<u8>,
+}
+
+/// Arguments of [`FINISH`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct FinishArgs {
+    /// The open round's number.
+    pub round: u64,
 }
 
 /// Arguments of [`REGISTER_KEY`].

@@ -452,9 +452,10 @@ pub struct Objection {
     pub answer_digest: Option<Hash>,
 }
 
-/// The validators' threshold key for sealing bids. **Trusted dealer, devnet only**: `xachain
-/// init` deals the shares; production needs a DKG (Commonware `bls12381::dkg`) and resharing on
-/// validator-set changes under the same group key.
+/// The validators' threshold key for sealing bids. At genesis it comes from a **trusted dealer
+/// (devnet only)** or a golden round 0 run by one process (also a devnet trusted setup); on a
+/// chain with a DKG output the `dkg` module replaces it by each reshare's public sharing, under
+/// the same group key ([`crate::modules::dkg`]).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ThresholdKey {
     /// The public sharing (commonware codec bytes of `Sharing<MinPk>`): group key and every
