@@ -27,7 +27,7 @@ use xa_types::{
         dkg::*,
         identity::CHAIN_ADMIN,
         tender::{THRESHOLD_KEY, THRESHOLD_ROUND_KEY},
-        validators::{NEXT_KEY, ValidatorSet},
+        validators::{NEXT_KEY, SET_KEY, ValidatorSet},
     },
     policy::{OrgScope, Rule},
 };
@@ -142,7 +142,8 @@ fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     v
 }
 
-/// Open, keep or supersede the reshare round so that it matches `validators/next`. Called
+/// Open, keep or supersede the reshare round so that it matches `validators/next` (or, with no
+/// change pending, the set in force). Called
 /// after every change of the next set and every key registration; a no-op on chains without a
 /// DKG output. A next set that cannot be reshared to (more than
 /// [`reshare::MAX_DKG_PLAYERS`] validators) fails the calling transaction.
@@ -151,11 +152,17 @@ pub fn sync_round(ctx: &mut CallContext<'_>) -> Result<(), TxError> {
         return Ok(());
     };
     let open: Option<DkgRound> = ctx.read(ROUND_KEY)?;
-    let players = match ctx.read::<ValidatorSet>(NEXT_KEY)? {
+    // The set the shares should go to: the one governance decided, or (once it came into
+    // force at an epoch boundary) the set in force.
+    let target = match ctx.read::<ValidatorSet>(NEXT_KEY)? {
+        Some(next) => Some(next),
+        None => ctx.read::<ValidatorSet>(SET_KEY)?,
+    };
+    let players = match target {
         None => None,
-        Some(next) => {
-            let mut keys = Vec::with_capacity(next.validators.len());
-            for v in &next.validators {
+        Some(set) => {
+            let mut keys = Vec::with_capacity(set.validators.len());
+            for v in &set.validators {
                 match ctx.read::<Vec<u8>>(&dkg_key_key(&v.consensus_key))? {
                     Some(k) => keys.push(k),
                     // Not every member has a key yet: wait for its registration.
@@ -356,13 +363,12 @@ fn finish(ctx: &mut CallContext<'_>, a: FinishArgs) -> Result<(), TxError> {
     let logs = logs_of(ctx, &record)?;
     match observe_round(ctx.chain_id, ctx.suite, &record, &out.output, &logs) {
         Ok(next) => {
-            ctx.put(
-                OUTPUT_KEY.to_vec(),
-                encode(&DkgOutput {
-                    round: next.round,
-                    output: next.output.clone(),
-                }),
-            );
+            let output = encode(&DkgOutput {
+                round: next.round,
+                output: next.output.clone(),
+            });
+            ctx.put(output_at_key(next.round), output.clone());
+            ctx.put(OUTPUT_KEY.to_vec(), output);
             ctx.put(THRESHOLD_KEY.to_vec(), encode(&next.key));
             ctx.put(THRESHOLD_ROUND_KEY.to_vec(), encode(&next.round));
             record.status = RoundStatus::Done;

@@ -463,13 +463,12 @@ impl Executor {
         }
         if let Some(d) = &genesis.tender_dkg_trusted_setup_devnet_only {
             use xa_types::modules::dkg;
-            writes.insert(
-                dkg::OUTPUT_KEY.to_vec(),
-                Some(encode(&dkg::DkgOutput {
-                    round: 0,
-                    output: d.output.clone(),
-                })),
-            );
+            let output = encode(&dkg::DkgOutput {
+                round: 0,
+                output: d.output.clone(),
+            });
+            writes.insert(dkg::output_at_key(0), Some(output.clone()));
+            writes.insert(dkg::OUTPUT_KEY.to_vec(), Some(output));
             writes.insert(dkg::NEXT_ROUND_KEY.to_vec(), Some(encode(&1u64)));
             for k in &d.keys {
                 writes.insert(dkg::dkg_key_key(&k.consensus_key), Some(encode(&k.dkg_key)));

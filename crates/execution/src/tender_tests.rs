@@ -1143,3 +1143,129 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     prices.sort();
     assert_eq!(prices, vec![1_000, 1_001, 1_002]);
 }
+
+/// Rounds follow the decided set: a second change supersedes the open round, a change back to
+/// the holders closes it, and round numbers only grow (never reused).
+#[test]
+fn reshare_rounds_follow_the_decided_set_and_never_reuse_numbers() {
+    use super::reshare::DkgKey;
+    use super::reshare_tests::round_zero;
+    use xa_types::modules::{
+        dkg::{self as d, DkgGenesis, DkgRound, RegisterKeyArgs, RoundStatus},
+        governance::{self as gov, ProposalAction, ProposeArgs},
+    };
+    let (old, out0, shares0) = round_zero();
+    let validator = |i: u8| xa_types::GenesisValidator {
+        name: format!("v{i}"),
+        consensus_key: key(Suite::Ed25519, 100 + i)
+            .public_key()
+            .as_bytes()
+            .to_vec(),
+        p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
+    };
+    let validators: Vec<_> = (0..4).map(validator).collect();
+    let golden = GoldenGenesis {
+        dkg: DkgGenesis {
+            output: out0.output.clone(),
+            keys: validators
+                .iter()
+                .zip(old.iter())
+                .map(|(v, k)| RegisterKeyArgs {
+                    consensus_key: v.consensus_key.clone(),
+                    dkg_key: k.public(),
+                })
+                .collect(),
+        },
+        validators,
+        key: out0.key.clone(),
+        shares: shares0.clone(),
+        epoch_length: u64::MAX,
+    };
+    let mut b = Bench::golden(Suite::Ed25519, golden);
+    let govern = |b: &mut Bench, action: ProposalAction| {
+        let r = b.call(
+            OP,
+            &[],
+            Call::new(
+                gov::MODULE,
+                gov::PROPOSE,
+                &ProposeArgs {
+                    action,
+                    expires_at_ms: 10 * DAY,
+                },
+            ),
+        );
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+        r
+    };
+    let register = |b: &mut Bench, i: u8| {
+        let args = RegisterKeyArgs {
+            consensus_key: validator(i).consensus_key,
+            dkg_key: DkgKey::from_seed([40 + i; 32]).public(),
+        };
+        b.call(OP, &[], Call::new(d::MODULE, d::REGISTER_KEY, &args))
+    };
+    let open = |b: &Bench| -> Option<DkgRound> {
+        b.state.get(d::ROUND_KEY).map(|v| decode(v).expect("round"))
+    };
+    assert_eq!(register(&mut b, 4).status, TxStatus::Success);
+    assert_eq!(register(&mut b, 4).code, ErrorCode::AlreadyExists.as_str());
+    assert_eq!(register(&mut b, 5).status, TxStatus::Success);
+    // Add 4: round 1 opens.
+    govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: validator(4),
+        },
+    );
+    let r1 = open(&b).expect("round 1");
+    assert_eq!((r1.round, r1.players.len()), (1, 5));
+    // Add 5 before round 1 finished: round 1 is superseded by round 2.
+    govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: validator(5),
+        },
+    );
+    let r2 = open(&b).expect("round 2");
+    assert_eq!((r2.round, r2.players.len(), r2.dealers.len()), (2, 6, 4));
+    let s1: DkgRound = decode(&b.state[&d::round_key(1)]).expect("record");
+    assert_eq!(s1.status, RoundStatus::Superseded);
+    // A log for the superseded round is refused.
+    let r = b.call(
+        OP,
+        &[],
+        Call::new(
+            d::MODULE,
+            d::DEAL,
+            &d::DealArgs {
+                round: 1,
+                log: vec![1],
+            },
+        ),
+    );
+    assert_eq!(r.code, ErrorCode::InvalidState.as_str());
+    // Remove both again: the decided set is the holders', no round is open.
+    govern(
+        &mut b,
+        ProposalAction::RemoveValidator {
+            consensus_key: validator(5).consensus_key,
+        },
+    );
+    assert_eq!(open(&b).expect("round 3").round, 3);
+    govern(
+        &mut b,
+        ProposalAction::RemoveValidator {
+            consensus_key: validator(4).consensus_key,
+        },
+    );
+    assert!(open(&b).is_none());
+    // The next change opens round 4: numbers only grow, superseded ones included.
+    govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: validator(5),
+        },
+    );
+    assert_eq!(open(&b).expect("round").round, 4);
+}

@@ -43,6 +43,12 @@ pub fn dkg_key_key(consensus_key: &[u8]) -> Vec<u8> {
     format!("dkg/key/{}", hex::encode(consensus_key)).into_bytes()
 }
 
+/// State key of the output of `round`, kept for every round that finished (and round 0), so a
+/// player can rebuild the round that reshared it.
+pub fn output_at_key(round: u64) -> Vec<u8> {
+    format!("dkg/o/{round:020}").into_bytes()
+}
+
 /// State key of a round's record (written when it finishes or fails).
 pub fn round_key(round: u64) -> Vec<u8> {
     format!("dkg/r/{round:020}").into_bytes()
