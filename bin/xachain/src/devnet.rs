@@ -39,6 +39,10 @@ pub struct DevnetArgs {
     /// so `xachain demo tender` can run to the award (written into genesis, visible to all).
     #[arg(long)]
     pub tender_publicity_secs: Option<u64>,
+    /// For a new devnet: make the tender key with the golden DKG (devnet trusted setup), so it
+    /// is reshared on chain when the validator set changes (see `xachain init --dkg`).
+    #[arg(long)]
+    pub dkg: bool,
 }
 
 struct Node {
@@ -82,6 +86,7 @@ pub fn run(args: &DevnetArgs) -> Result<()> {
             epoch_length: args.epoch_length,
             extra_validators: args.extra_validators,
             tender_publicity_secs: args.tender_publicity_secs,
+            dkg: args.dkg,
         })?
     };
     let exe = std::env::current_exe().context("locating the xachain binary")?;

@@ -242,6 +242,16 @@ pub enum ValidatorCmd {
         #[arg(long, default_value_t = DEFAULT_PROPOSAL_HOURS)]
         expires_in_hours: u64,
     },
+    /// Register a validator's DKG key (`chain_admin`), so the tender key is reshared to a set
+    /// that includes it (chains made with `init --dkg`).
+    RegisterDkgKey {
+        /// Its consensus public key (hex).
+        #[arg(long)]
+        consensus_key: String,
+        /// Its DKG key file (`dkg-key.json`); only the public key is read out and sent.
+        #[arg(long)]
+        dkg_key_file: std::path::PathBuf,
+    },
     /// Propose removing a validator; it stops counting at the next epoch boundary.
     ProposeRemove {
         /// Its consensus public key (hex).
@@ -773,6 +783,23 @@ pub fn validator(cmd: ValidatorCmd, opts: &ClientOpts) -> Result<()> {
             },
             expires_in_hours,
         )?,
+        ValidatorCmd::RegisterDkgKey {
+            consensus_key: key,
+            dkg_key_file,
+        } => {
+            let dkg_key = xa_node::dkg_participant::read_dkg_key_file(&dkg_key_file)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let call = Call::new(
+                xa_types::modules::dkg::MODULE,
+                xa_types::modules::dkg::REGISTER_KEY,
+                &xa_types::modules::dkg::RegisterKeyArgs {
+                    consensus_key: consensus_key(&key)?,
+                    dkg_key: dkg_key.public(),
+                },
+            );
+            let receipt = send(opts, call)?;
+            println!("{}", serde_json::to_string_pretty(&receipt)?);
+        }
         ValidatorCmd::ProposeRemove {
             consensus_key: key,
             expires_in_hours,

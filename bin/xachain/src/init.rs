@@ -56,6 +56,13 @@ pub struct InitArgs {
     /// (genesis `tender_min_publicity_ms_devnet_only`).
     #[arg(long)]
     pub tender_publicity_secs: Option<u64>,
+    /// Make the tender key with the golden DKG's round 0 among fresh per-validator DKG keys
+    /// (`node-N/dkg-key.json`) instead of the Feldman–Desmedt trusted dealer, so that it is
+    /// reshared on chain whenever the validator set changes. Still a **devnet trusted setup**:
+    /// this process runs every validator's dealing and sees every share. Costs tens of seconds
+    /// of CPU per validator (eVRF proofs). Extra validators get DKG keys and node accounts too.
+    #[arg(long)]
+    pub dkg: bool,
 }
 
 /// The layout `init` writes.
@@ -153,25 +160,79 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    // The tender module's threshold key: trusted dealer, devnet only. This process sees every
-    // share; production needs a DKG among the validators (commonware `bls12381::dkg`).
-    let (threshold, shares) = xa_execution::sealing::deal_trusted_dealer_devnet_only(
-        xa_crypto::random_seed(),
-        args.validators as u32,
-    )
-    .map_err(|e| anyhow::anyhow!("dealing the tender threshold key: {e}"))?;
+    // The tender module's threshold key. Without `--dkg`: trusted dealer, devnet only (this
+    // process sees every share). With it: golden round 0 among the validators' DKG keys, run
+    // here (a devnet trusted setup too), whose output lets the chain reshare the key.
+    let total = args.validators + if args.dkg { args.extra_validators } else { 0 };
+    let dkg_keys: Vec<xa_execution::reshare::DkgKey> = if args.dkg {
+        (0..total)
+            .map(|_| xa_execution::reshare::DkgKey::from_seed(xa_crypto::random_seed()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (threshold, shares, dkg_genesis) = if args.dkg {
+        let (output, shares) = xa_execution::reshare::round_zero_trusted_setup_devnet_only(
+            &args.chain_id,
+            &dkg_keys[..args.validators],
+            xa_crypto::random_seed(),
+        )
+        .map_err(|e| anyhow::anyhow!("golden DKG round 0: {e}"))?;
+        let keys = validators
+            .iter()
+            .zip(&dkg_keys)
+            .map(|(v, k)| xa_types::modules::dkg::RegisterKeyArgs {
+                consensus_key: v.consensus_key.clone(),
+                dkg_key: k.public(),
+            })
+            .collect();
+        let genesis = xa_types::modules::dkg::DkgGenesis {
+            output: output.output,
+            keys,
+        };
+        (output.key, shares, Some(genesis))
+    } else {
+        let (threshold, shares) = xa_execution::sealing::deal_trusted_dealer_devnet_only(
+            xa_crypto::random_seed(),
+            args.validators as u32,
+        )
+        .map_err(|e| anyhow::anyhow!("dealing the tender threshold key: {e}"))?;
+        (threshold, shares, None)
+    };
+    let dealer = if args.dkg {
+        "golden DKG round 0, devnet trusted setup"
+    } else {
+        "trusted dealer, devnet only"
+    };
     for (i, share) in shares.iter().enumerate() {
         let dir = out.join(format!("node-{i}"));
-        write_tender_share(&dir, i, share)?;
-        // The account the node signs its own transactions (opening shares) with.
+        write_tender_share(&dir, share, dealer)?;
+    }
+    for i in 0..total {
+        let dir = if i < args.validators {
+            out.join(format!("node-{i}"))
+        } else {
+            out.join(format!("extra-{}", i - args.validators))
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // The account the node signs its own transactions (opening shares, dealings) with.
         let account = KeyPair::generate(args.suite);
         xa_crypto::write_key_file(&dir.join(ACCOUNT_KEY_FILE), &account)?;
+        let name = if i < args.validators {
+            format!("validator-{i} node")
+        } else {
+            format!("extra-{} node", i - args.validators)
+        };
         accounts.push(GenesisAccount {
-            name: format!("validator-{i} node"),
+            name,
             public_key: account.public_key(),
             org: "committee".into(),
             roles: vec!["validator".into()],
         });
+        if let Some(k) = dkg_keys.get(i) {
+            xa_node::dkg_participant::write_dkg_key_file(&dir.join(DKG_KEY_FILE), k)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
     }
     let genesis = Genesis {
         chain_id: args.chain_id.clone(),
@@ -188,6 +249,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
         tender_min_publicity_ms_devnet_only: args
             .tender_publicity_secs
             .map(|s| s.saturating_mul(1000)),
+        tender_dkg_trusted_setup_devnet_only: dkg_genesis,
     };
     genesis
         .validate()
@@ -207,6 +269,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             api_listen: api.clone(),
             tender_share: Some(PathBuf::from(TENDER_SHARE_FILE)),
             account_key: Some(PathBuf::from(ACCOUNT_KEY_FILE)),
+            dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
         };
         let path = dir.join("config.json");
         write_json(&path, &cfg)?;
@@ -228,7 +291,8 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             p2p_listen: info.p2p_address.clone(),
             api_listen: format!("{}:{}", args.host, args.api_port as usize + i),
             tender_share: None,
-            account_key: None,
+            account_key: args.dkg.then(|| PathBuf::from(ACCOUNT_KEY_FILE)),
+            dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
         };
         write_json(&dir.join("config.json"), &cfg)?;
     }
@@ -238,13 +302,17 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
 /// File name of the key of a validator node's own account.
 pub const ACCOUNT_KEY_FILE: &str = "account.json";
 
+/// File name of a validator's DKG (eVRF) key (`init --dkg`).
+pub const DKG_KEY_FILE: &str = "dkg-key.json";
+
 /// File name of a validator's tender opening share in its key directory.
 pub const TENDER_SHARE_FILE: &str = "tender-share.json";
 
 /// A validator's share of the tender threshold key, as written by `init`.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct TenderShareFile {
-    /// Always "trusted dealer, devnet only".
+    /// Who made it: "trusted dealer, devnet only" or "golden DKG round 0, devnet trusted
+    /// setup".
     pub dealer: String,
     /// The share's index.
     pub index: u32,
@@ -253,11 +321,12 @@ pub struct TenderShareFile {
 }
 
 /// Write validator `i`'s share (mode 0600) into `dir`.
-fn write_tender_share(dir: &Path, i: usize, share: &[u8]) -> Result<()> {
+fn write_tender_share(dir: &Path, share: &[u8], dealer: &str) -> Result<()> {
     let path = dir.join(TENDER_SHARE_FILE);
     let file = TenderShareFile {
-        dealer: "trusted dealer, devnet only".into(),
-        index: i as u32,
+        dealer: dealer.into(),
+        index: xa_execution::sealing::share_index(share)
+            .map_err(|e| anyhow::anyhow!("share: {e}"))?,
         share: hex::encode(share),
     };
     let text = serde_json::to_string_pretty(&file)? + "\n";

@@ -329,6 +329,8 @@ fn apply(
             }
             next.validators.push(validator.clone());
             ctx.put(NEXT_KEY.to_vec(), encode(&next));
+            // Reshare the tender key to the set decided (a no-op without a DKG output).
+            crate::dkg::sync_round(ctx)?;
             ctx.emit(
                 MODULE,
                 "validator_added",
@@ -364,6 +366,8 @@ fn apply(
             }
             next.validators.remove(pos);
             ctx.put(NEXT_KEY.to_vec(), encode(&next));
+            // Reshare the tender key to the set decided (a no-op without a DKG output).
+            crate::dkg::sync_round(ctx)?;
             ctx.emit(
                 MODULE,
                 "validator_removed",

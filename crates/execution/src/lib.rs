@@ -39,11 +39,13 @@
 //! - Signatures are verified by the caller (batched) before execution; execution checks that the
 //!   signing keys belong to the sender.
 
+pub mod dkg;
 pub mod governance;
 pub mod identity;
 pub mod notary;
 pub mod payment;
 pub mod policy;
+pub mod reshare;
 pub mod sealing;
 pub mod tender;
 
@@ -334,6 +336,7 @@ impl Executor {
         this.register(Box::new(notary::Notary));
         this.register(Box::new(tender::TenderModule));
         this.register(Box::new(payment::PaymentModule));
+        this.register(Box::new(dkg::DkgModule));
         this
     }
 
@@ -477,6 +480,19 @@ impl Executor {
                 xa_types::modules::tender::THRESHOLD_KEY.to_vec(),
                 Some(encode(k)),
             );
+        }
+        if let Some(d) = &genesis.tender_dkg_trusted_setup_devnet_only {
+            use xa_types::modules::dkg;
+            let output = encode(&dkg::DkgOutput {
+                round: 0,
+                output: d.output.clone(),
+            });
+            writes.insert(dkg::output_at_key(0), Some(output.clone()));
+            writes.insert(dkg::OUTPUT_KEY.to_vec(), Some(output));
+            writes.insert(dkg::NEXT_ROUND_KEY.to_vec(), Some(encode(&1u64)));
+            for k in &d.keys {
+                writes.insert(dkg::dkg_key_key(&k.consensus_key), Some(encode(&k.dkg_key)));
+            }
         }
         if let Some(ms) = genesis.tender_min_publicity_ms_devnet_only {
             writes.insert(
@@ -815,6 +831,10 @@ impl StateView for BTreeMap<Vec<u8>, Vec<u8>> {
 
 #[cfg(test)]
 mod payment_tests;
+#[cfg(test)]
+mod reshare_tests;
+#[cfg(test)]
+mod sealing_tests;
 #[cfg(test)]
 mod tender_tests;
 #[cfg(test)]

@@ -1,14 +1,18 @@
-//! Bid sealing: ChaCha20-Poly1305 under a fresh key, the key timelock-encrypted
+//! Bid sealing: the bid's content under a fresh symmetric key, the key timelock-encrypted
 //! (`commonware_cryptography::bls12381::tle`, MinPk) to a tender's opening target under the
 //! validators' threshold group key. No single party holds the group secret: it exists only as
 //! shares, and a threshold of validators' partial signatures on the target is needed to open.
 //!
-//! One AEAD for both suites: ChaCha20-Poly1305 (SM4 is not used yet; the payload cipher is
-//! not what keeps bids sealed before the deadline, the threshold timelock is).
+//! The payload cipher follows the chain's suite: SM4-GCM (GB/T 32907 block cipher in GCM,
+//! 96-bit nonce, 128-bit tag; the key is the first 16 bytes of the fresh 32-byte block) on
+//! SM2/SM3 chains, ChaCha20-Poly1305 (the whole 32-byte block as key) on Ed25519 chains.
+//! Both use a zero nonce: each key seals exactly one message. Sealing and opening dispatch on
+//! the same suite, so a bid sealed under one suite does not open under the other.
 
+use aes_gcm::AesGcm;
 use chacha20poly1305::{
-    ChaCha20Poly1305, KeyInit, Nonce,
-    aead::{Aead, Payload},
+    ChaCha20Poly1305, KeyInit,
+    aead::{Aead, Payload, array::Array, consts::U12},
 };
 use commonware_codec::{Decode, DecodeExt, Encode};
 use commonware_cryptography::bls12381::{
@@ -24,6 +28,7 @@ use commonware_cryptography::bls12381::{
 use commonware_utils::{N3f1, TryCollect, ordered::Set};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use sm4::Sm4;
 use std::num::NonZeroU32;
 use xa_types::{
     Address, Suite,
@@ -166,18 +171,9 @@ pub fn seal_bid(
     let mut rng = ChaCha20Rng::from_seed(seed);
     let mut sym = [0u8; 32];
     rand_core::Rng::fill_bytes(&mut rng, &mut sym);
-    let cipher = ChaCha20Poly1305::new_from_slice(&sym).map_err(|_| SealError::Encrypt)?;
     let aad = bid_aad(tender, bidder);
     let plaintext = xa_types::encode(content);
-    let ciphertext = cipher
-        .encrypt(
-            &Nonce::default(),
-            Payload {
-                msg: &plaintext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| SealError::Encrypt)?;
+    let ciphertext = payload_encrypt(suite, &sym, &aad, &plaintext)?;
     let sealed_key = tle::encrypt::<_, MinPk>(
         &mut rng,
         *sharing.public(),
@@ -205,23 +201,51 @@ pub fn open_bid(
     let ct = tle::Ciphertext::<MinPk>::decode(bid.sealed_key.clone())
         .map_err(|_| SealError::Undecryptable)?;
     let sym = tle::decrypt::<MinPk>(signature, &ct).ok_or(SealError::Undecryptable)?;
-    let cipher =
-        ChaCha20Poly1305::new_from_slice(sym.as_ref()).map_err(|_| SealError::Undecryptable)?;
     let aad = bid_aad(tender, bidder);
-    let plaintext = cipher
-        .decrypt(
-            &Nonce::default(),
-            Payload {
-                msg: &bid.ciphertext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| SealError::Undecryptable)?;
+    let plaintext = payload_decrypt(suite, sym.as_ref(), &aad, &bid.ciphertext)?;
     let content: BidContent = xa_types::decode(&plaintext).map_err(|_| SealError::Undecryptable)?;
     if bid_commitment(suite, chain_id, tender, bidder, &content) != bid.commitment {
         return Err(SealError::CommitmentMismatch);
     }
     Ok(content)
+}
+
+/// SM4 in GCM mode with a 96-bit nonce (the payload cipher of SM2/SM3 chains).
+type Sm4Gcm = AesGcm<Sm4, U12>;
+
+/// Length of the SM4 key (the prefix of the fresh 32-byte block).
+const SM4_KEY_LEN: usize = 16;
+
+/// Encrypt a bid's payload with the suite's AEAD under `sym` (a fresh 32-byte block).
+fn payload_encrypt(suite: Suite, sym: &[u8], aad: &[u8], msg: &[u8]) -> Result<Vec<u8>, SealError> {
+    let nonce = Array::<u8, U12>::default();
+    let payload = Payload { msg, aad };
+    match suite {
+        Suite::Ed25519 => ChaCha20Poly1305::new_from_slice(sym)
+            .map_err(|_| SealError::Encrypt)?
+            .encrypt(&nonce, payload),
+        Suite::Sm2 => Sm4Gcm::new_from_slice(sym.get(..SM4_KEY_LEN).ok_or(SealError::Encrypt)?)
+            .map_err(|_| SealError::Encrypt)?
+            .encrypt(&nonce, payload),
+    }
+    .map_err(|_| SealError::Encrypt)
+}
+
+/// Decrypt a bid's payload with the suite's AEAD under `sym` (the unsealed 32-byte block).
+fn payload_decrypt(suite: Suite, sym: &[u8], aad: &[u8], msg: &[u8]) -> Result<Vec<u8>, SealError> {
+    let nonce = Array::<u8, U12>::default();
+    let payload = Payload { msg, aad };
+    match suite {
+        Suite::Ed25519 => ChaCha20Poly1305::new_from_slice(sym)
+            .map_err(|_| SealError::Undecryptable)?
+            .decrypt(&nonce, payload),
+        Suite::Sm2 => {
+            Sm4Gcm::new_from_slice(sym.get(..SM4_KEY_LEN).ok_or(SealError::Undecryptable)?)
+                .map_err(|_| SealError::Undecryptable)?
+                .decrypt(&nonce, payload)
+        }
+    }
+    .map_err(|_| SealError::Undecryptable)
 }
 
 /// Encode a group signature (for the opening record).

@@ -439,6 +439,28 @@ fn open_share(ctx: &mut CallContext<'_>, a: OpenShareArgs) -> Result<(), TxError
         .map_err(|e| invalid(format!("args.partial: {e}")))?;
     let skey = shares_key(t.id);
     let mut shares: Vec<(u32, Vec<u8>)> = ctx.read(&skey)?.unwrap_or_default();
+    // Partials posted under an earlier threshold key (before a reshare finished) are partials
+    // of another sharing: they no longer count, and the new holders sign afresh.
+    let key_round: u64 = ctx.read(THRESHOLD_ROUND_KEY)?.unwrap_or(0);
+    let rkey = shares_round_key(t.id);
+    let shares_round: u64 = ctx.read(&rkey)?.unwrap_or(0);
+    if shares_round != key_round {
+        if !shares.is_empty() {
+            ctx.emit(
+                MODULE,
+                "shares_discarded",
+                attrs(
+                    &t,
+                    &[
+                        ("shares", shares.len().to_string()),
+                        ("key_round", key_round.to_string()),
+                    ],
+                ),
+            );
+        }
+        shares.clear();
+        ctx.put(rkey, encode(&key_round));
+    }
     if shares.iter().any(|(i, _)| *i == index) {
         return Err(TxError::new(
             ErrorCode::AlreadyExists,

@@ -37,8 +37,26 @@ pub(super) struct Bench {
     served: Vec<Vec<u8>>,
 }
 
+/// The golden DKG genesis of a bench: validators, the round-0 output and its holders' shares.
+pub(super) struct GoldenGenesis {
+    pub(super) validators: Vec<xa_types::GenesisValidator>,
+    pub(super) dkg: xa_types::modules::dkg::DkgGenesis,
+    pub(super) key: ThresholdKey,
+    pub(super) shares: Vec<Vec<u8>>,
+    pub(super) epoch_length: u64,
+}
+
 impl Bench {
     fn new(suite: Suite) -> Self {
+        Self::build(suite, None)
+    }
+
+    /// A bench whose threshold key came from a golden round 0 and is reshared on chain.
+    pub(super) fn golden(suite: Suite, g: GoldenGenesis) -> Self {
+        Self::build(suite, Some(g))
+    }
+
+    fn build(suite: Suite, golden: Option<GoldenGenesis>) -> Self {
         let acct = |name: &str, seed: u8, org: &str, roles: &[&str]| GenesisAccount {
             name: name.into(),
             public_key: key(suite, seed).public_key(),
@@ -66,17 +84,24 @@ impl Bench {
             accounts.push(acct(&format!("company {i}"), *c, "companies", &[COMPANY]));
         }
         // Trusted dealer, devnet only: the validators' threshold key (3 of 4).
-        let (threshold, shares) =
-            sealing::deal_trusted_dealer_devnet_only([7; 32], VALIDATORS).expect("deal");
+        let (threshold, shares, validators, dkg, epoch_length) = match golden {
+            Some(g) => (g.key, g.shares, g.validators, Some(g.dkg), g.epoch_length),
+            None => {
+                let (threshold, shares) =
+                    sealing::deal_trusted_dealer_devnet_only([7; 32], VALIDATORS).expect("deal");
+                let validators = vec![xa_types::GenesisValidator {
+                    name: "v0".into(),
+                    consensus_key: key(Suite::Ed25519, 0).public_key().as_bytes().to_vec(),
+                    p2p_address: "127.0.0.1:9000".into(),
+                }];
+                (threshold, shares, validators, None, u64::MAX)
+            }
+        };
         let g = Genesis {
             chain_id: "test".into(),
             suite,
             genesis_time_ms: 0,
-            validators: vec![xa_types::GenesisValidator {
-                name: "v0".into(),
-                consensus_key: key(Suite::Ed25519, 0).public_key().as_bytes().to_vec(),
-                p2p_address: "127.0.0.1:9000".into(),
-            }],
+            validators,
             organizations: vec![
                 org("committee", true),
                 org("agency", false),
@@ -88,9 +113,13 @@ impl Bench {
                 org("bank", false),
             ],
             accounts,
-            params: ChainParams::default(),
+            params: ChainParams {
+                epoch_length,
+                ..ChainParams::default()
+            },
             tender_threshold_trusted_dealer_devnet_only: Some(threshold.clone()),
             tender_min_publicity_ms_devnet_only: None,
+            tender_dkg_trusted_setup_devnet_only: dkg,
         };
         g.validate().expect("valid genesis");
         let state: BTreeMap<Vec<u8>, Vec<u8>> = Executor::genesis_writes(&g)
@@ -808,6 +837,7 @@ fn a_devnet_genesis_may_shorten_publicity_and_real_chains_keep_three_days() {
         params: ChainParams::default(),
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
+        tender_dkg_trusted_setup_devnet_only: None,
     };
     assert!(!Executor::genesis_writes(&g).contains_key(MIN_PUBLICITY_KEY));
     g.tender_min_publicity_ms_devnet_only = Some(60_000);
@@ -864,4 +894,392 @@ fn opening_cost_of_100_bids() {
     assert_eq!(r.status, TxStatus::Success);
     assert_eq!(b.opening(t).valid, 100);
     println!("opening 100 bids in one transaction: {took:?}");
+}
+
+/// Execute an empty block at `height` (e.g. an epoch's last block, where the next set comes
+/// into force).
+fn empty_block(b: &mut Bench, height: u64) {
+    b.height = height;
+    let out =
+        b.ex.execute_block(
+            &b.state,
+            BlockContext {
+                height,
+                time_ms: b.time_ms,
+            },
+            &[],
+            Mode::Verify,
+        )
+        .expect("executes");
+    for (k, v) in out.writes {
+        match v {
+            Some(v) => b.state.insert(k, v),
+            None => b.state.remove(&k),
+        };
+    }
+}
+
+fn has_event(r: &Receipt, kind: &str) -> bool {
+    r.events.iter().any(|e| e.kind == kind)
+}
+
+/// Issue #5: a tender sealed before a validator-set change opens after it with the new set's
+/// shares, under the same group key; the set change lands before the reshare finishes, so the
+/// old holders keep signing until the new output is on chain, and their partials stop counting
+/// after it.
+#[test]
+fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
+    use super::reshare::{self, DkgKey, RoundOutput};
+    use super::reshare_tests::round_zero;
+    use xa_types::modules::{
+        dkg::{self as d, DkgGenesis, DkgOutput, DkgRound, RegisterKeyArgs, RoundStatus},
+        governance::{self as gov, ProposalAction, ProposalIdArgs, ProposeArgs},
+        validators::{NEXT_KEY, SET_KEY, ValidatorSet},
+    };
+    const EPOCH: u64 = 1_000;
+    let (old, out0, shares0) = round_zero();
+    let validator = |i: u8| xa_types::GenesisValidator {
+        name: format!("v{i}"),
+        consensus_key: key(Suite::Ed25519, 100 + i)
+            .public_key()
+            .as_bytes()
+            .to_vec(),
+        p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
+    };
+    let validators: Vec<_> = (0..4).map(validator).collect();
+    let golden = GoldenGenesis {
+        dkg: DkgGenesis {
+            output: out0.output.clone(),
+            keys: validators
+                .iter()
+                .zip(old.iter())
+                .map(|(v, k)| RegisterKeyArgs {
+                    consensus_key: v.consensus_key.clone(),
+                    dkg_key: k.public(),
+                })
+                .collect(),
+        },
+        validators,
+        key: out0.key.clone(),
+        shares: shares0.clone(),
+        epoch_length: EPOCH,
+    };
+    let mut b = Bench::golden(Suite::Sm2, golden);
+    let t = b.publish();
+    for (i, c) in COMPANIES[..3].iter().enumerate() {
+        let r = b.bid(t, *c, 1_000 + i as u64);
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    let group_key = out0.group_key().expect("group key");
+
+    // Governance adds a fifth validator. Its DKG key is not registered yet: no round opens.
+    let newcomer = DkgKey::from_seed([42; 32]);
+    let v4 = validator(4);
+    let propose = Call::new(
+        gov::MODULE,
+        gov::PROPOSE,
+        &ProposeArgs {
+            action: ProposalAction::AddValidator {
+                validator: v4.clone(),
+            },
+            expires_at_ms: 10 * DAY,
+        },
+    );
+    let r = b.call(OP, &[], propose);
+    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    if !b.state.contains_key(NEXT_KEY) {
+        let r = b.call(
+            OP,
+            &[],
+            Call::new(gov::MODULE, gov::APPROVE, &ProposalIdArgs { id: 1 }),
+        );
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    assert!(b.state.contains_key(NEXT_KEY));
+    assert!(!b.state.contains_key(d::ROUND_KEY));
+    // Registering the key (chain_admin) opens round 1: dealers the four holders, players five.
+    let register = RegisterKeyArgs {
+        consensus_key: v4.consensus_key.clone(),
+        dkg_key: newcomer.public(),
+    };
+    let r = b.call(
+        AGENCY,
+        &[],
+        Call::new(d::MODULE, d::REGISTER_KEY, &register),
+    );
+    assert_eq!(
+        r.code,
+        ErrorCode::PermissionDenied.as_str(),
+        "{}",
+        r.message
+    );
+    let r = b.call(OP, &[], Call::new(d::MODULE, d::REGISTER_KEY, &register));
+    assert!(has_event(&r, "round_opened"), "{}", r.message);
+    let record: DkgRound = decode(&b.state[d::ROUND_KEY]).expect("round");
+    assert_eq!(
+        (
+            record.round,
+            record.dealers.len(),
+            record.players.len(),
+            record.required
+        ),
+        (1, 4, 5, 3)
+    );
+
+    // The set changes at the epoch boundary before anyone dealt.
+    empty_block(&mut b, EPOCH - 1);
+    let set: ValidatorSet = decode(&b.state[SET_KEY]).expect("set");
+    assert_eq!(set.validators.len(), 5);
+    // Opening time: the old holders' key is still in force; one old partial is accepted.
+    b.time_ms = DEADLINE;
+    b.ok(AGENCY, CLOSE, &TenderIdArgs { tender: t });
+    b.time_ms = OPENING;
+    let r = b.share(t, 0);
+    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+
+    // Dealers deal (the transactions may come from any account: the log's signature counts).
+    let round = crate::dkg::round_of("test", &record, &out0.output).expect("round");
+    let deal = |b: &mut Bench, log: Vec<u8>| {
+        b.call(
+            OP,
+            &[],
+            Call::new(d::MODULE, d::DEAL, &d::DealArgs { round: 1, log }),
+        )
+    };
+    // A player that holds no share is not a dealer.
+    assert_eq!(
+        round.deal(&newcomer, Some(&shares0[0]), [9; 32]),
+        Err(reshare::DkgError::NotDealer(1))
+    );
+    let log0 = round
+        .deal(&old[0], Some(&shares0[0]), [10; 32])
+        .expect("deal");
+    let r = deal(&mut b, log0.clone());
+    assert!(has_event(&r, "dealt"), "{}", r.message);
+    assert_eq!(deal(&mut b, log0).code, ErrorCode::AlreadyExists.as_str());
+    let mut tampered = round
+        .deal(&old[1], Some(&shares0[1]), [11; 32])
+        .expect("deal");
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert_eq!(deal(&mut b, tampered).status, TxStatus::Failed);
+    let finish = |b: &mut Bench| {
+        b.call(
+            OP,
+            &[],
+            Call::new(d::MODULE, d::FINISH, &d::FinishArgs { round: 1 }),
+        )
+    };
+    // Dealers 1 and 2 complete the agreed set; dealer 3 comes too late.
+    let r = deal(
+        &mut b,
+        round
+            .deal(&old[1], Some(&shares0[1]), [12; 32])
+            .expect("deal"),
+    );
+    assert!(has_event(&r, "dealt"), "{}", r.message);
+    assert_eq!(finish(&mut b).code, ErrorCode::InvalidState.as_str());
+    let r = deal(
+        &mut b,
+        round
+            .deal(&old[2], Some(&shares0[2]), [13; 32])
+            .expect("deal"),
+    );
+    assert!(has_event(&r, "logs_complete"), "{} {}", r.code, r.message);
+    let late = round
+        .deal(&old[3], Some(&shares0[3]), [14; 32])
+        .expect("deal");
+    assert_eq!(deal(&mut b, late).code, ErrorCode::InvalidState.as_str());
+    // A node computes the output off the consensus path (as after committing that block)...
+    let record: DkgRound = decode(&b.state[d::ROUND_KEY]).expect("round");
+    let agreed = crate::dkg::logs_of(&b.state, &record).expect("logs");
+    let t0 = std::time::Instant::now();
+    let ahead = crate::dkg::observe_round("test", Suite::Sm2, &record, &out0.output, &agreed)
+        .expect("observe");
+    let cold = t0.elapsed();
+    // ...so executing `finish` finds it memoized, and puts the same output in force.
+    let t0 = std::time::Instant::now();
+    let r = finish(&mut b);
+    let warm = t0.elapsed();
+    assert!(has_event(&r, "reshared"), "{} {}", r.code, r.message);
+    println!("observe off the consensus path {cold:?}, finish executed in {warm:?}");
+    assert_eq!(finish(&mut b).code, ErrorCode::InvalidState.as_str());
+    assert!(!b.state.contains_key(d::ROUND_KEY));
+    let done: DkgRound = decode(&b.state[&d::round_key(1)]).expect("record");
+    assert_eq!(done.status, RoundStatus::Done);
+    let in_force: DkgOutput = decode(&b.state[d::OUTPUT_KEY]).expect("output");
+    let out1 = RoundOutput::decode(in_force.round, &in_force.output).expect("decode");
+    assert_eq!(
+        out1.group_key().expect("group key"),
+        group_key,
+        "same group key"
+    );
+    let key1: ThresholdKey = decode(&b.state[THRESHOLD_KEY]).expect("key");
+    assert_eq!(key1, out1.key);
+    assert_ne!(key1, out0.key);
+    assert_eq!(out1, ahead);
+
+    // Players recover their shares from the logs on chain (the agreed set).
+    let logs = crate::dkg::logs_of(&b.state, &done).expect("logs");
+    assert_eq!(logs.len(), 3);
+    let play = |k: &DkgKey| {
+        let (o, share) = round.play(&logs, k, [0; 32]).expect("play");
+        assert_eq!(o, out1, "the player's output is the one on chain");
+        share
+    };
+    // An old holder's partial no longer verifies under the key in force.
+    b.shares = vec![shares0[1].clone()];
+    assert_eq!(b.share(t, 0).code, ErrorCode::InvalidArgument.as_str());
+    // Four of the five new holders (the quorum): the newcomer and three old validators.
+    b.shares = vec![play(&newcomer), play(&old[3]), play(&old[1]), play(&old[0])];
+    let r = b.share(t, 0);
+    assert!(
+        has_event(&r, "shares_discarded"),
+        "the old partial does not count"
+    );
+    for i in 1..3 {
+        let r = b.share(t, i);
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+        assert!(
+            !b.state.contains_key(&opening_key(t)),
+            "below the threshold"
+        );
+    }
+    let r = b.share(t, 3);
+    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    let opening = b.opening(t);
+    assert_eq!(opening.valid, 3);
+    let mut prices: Vec<u64> = opening
+        .bids
+        .iter()
+        .map(|o| o.content.as_ref().expect("opened").price)
+        .collect();
+    prices.sort();
+    assert_eq!(prices, vec![1_000, 1_001, 1_002]);
+}
+
+/// Rounds follow the decided set: a second change supersedes the open round, a change back to
+/// the holders closes it, and round numbers only grow (never reused).
+#[test]
+fn reshare_rounds_follow_the_decided_set_and_never_reuse_numbers() {
+    use super::reshare::DkgKey;
+    use super::reshare_tests::round_zero;
+    use xa_types::modules::{
+        dkg::{self as d, DkgGenesis, DkgRound, RegisterKeyArgs, RoundStatus},
+        governance::{self as gov, ProposalAction, ProposeArgs},
+    };
+    let (old, out0, shares0) = round_zero();
+    let validator = |i: u8| xa_types::GenesisValidator {
+        name: format!("v{i}"),
+        consensus_key: key(Suite::Ed25519, 100 + i)
+            .public_key()
+            .as_bytes()
+            .to_vec(),
+        p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
+    };
+    let validators: Vec<_> = (0..4).map(validator).collect();
+    let golden = GoldenGenesis {
+        dkg: DkgGenesis {
+            output: out0.output.clone(),
+            keys: validators
+                .iter()
+                .zip(old.iter())
+                .map(|(v, k)| RegisterKeyArgs {
+                    consensus_key: v.consensus_key.clone(),
+                    dkg_key: k.public(),
+                })
+                .collect(),
+        },
+        validators,
+        key: out0.key.clone(),
+        shares: shares0.clone(),
+        epoch_length: u64::MAX,
+    };
+    let mut b = Bench::golden(Suite::Ed25519, golden);
+    let govern = |b: &mut Bench, action: ProposalAction| {
+        let r = b.call(
+            OP,
+            &[],
+            Call::new(
+                gov::MODULE,
+                gov::PROPOSE,
+                &ProposeArgs {
+                    action,
+                    expires_at_ms: 10 * DAY,
+                },
+            ),
+        );
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+        r
+    };
+    let register = |b: &mut Bench, i: u8| {
+        let args = RegisterKeyArgs {
+            consensus_key: validator(i).consensus_key,
+            dkg_key: DkgKey::from_seed([40 + i; 32]).public(),
+        };
+        b.call(OP, &[], Call::new(d::MODULE, d::REGISTER_KEY, &args))
+    };
+    let open = |b: &Bench| -> Option<DkgRound> {
+        b.state.get(d::ROUND_KEY).map(|v| decode(v).expect("round"))
+    };
+    assert_eq!(register(&mut b, 4).status, TxStatus::Success);
+    assert_eq!(register(&mut b, 4).code, ErrorCode::AlreadyExists.as_str());
+    assert_eq!(register(&mut b, 5).status, TxStatus::Success);
+    // Add 4: round 1 opens.
+    govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: validator(4),
+        },
+    );
+    let r1 = open(&b).expect("round 1");
+    assert_eq!((r1.round, r1.players.len()), (1, 5));
+    // Add 5 before round 1 finished: round 1 is superseded by round 2.
+    govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: validator(5),
+        },
+    );
+    let r2 = open(&b).expect("round 2");
+    assert_eq!((r2.round, r2.players.len(), r2.dealers.len()), (2, 6, 4));
+    let s1: DkgRound = decode(&b.state[&d::round_key(1)]).expect("record");
+    assert_eq!(s1.status, RoundStatus::Superseded);
+    // A log for the superseded round is refused.
+    let r = b.call(
+        OP,
+        &[],
+        Call::new(
+            d::MODULE,
+            d::DEAL,
+            &d::DealArgs {
+                round: 1,
+                log: vec![1],
+            },
+        ),
+    );
+    assert_eq!(r.code, ErrorCode::InvalidState.as_str());
+    // Remove both again: the decided set is the holders', no round is open.
+    govern(
+        &mut b,
+        ProposalAction::RemoveValidator {
+            consensus_key: validator(5).consensus_key,
+        },
+    );
+    assert_eq!(open(&b).expect("round 3").round, 3);
+    govern(
+        &mut b,
+        ProposalAction::RemoveValidator {
+            consensus_key: validator(4).consensus_key,
+        },
+    );
+    assert!(open(&b).is_none());
+    // The next change opens round 4: numbers only grow, superseded ones included.
+    govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: validator(5),
+        },
+    );
+    assert_eq!(open(&b).expect("round").round, 4);
 }

@@ -49,6 +49,7 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
         params: ChainParams::default(),
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
+        tender_dkg_trusted_setup_devnet_only: None,
     }
 }
 
@@ -372,6 +373,7 @@ impl City {
             params: ChainParams::default(),
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
+            tender_dkg_trusted_setup_devnet_only: None,
         };
         g.validate().expect("valid genesis");
         Self {

@@ -34,6 +34,7 @@ fn setup() -> (Executor, KeyPair, State) {
         params: ChainParams::default(),
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
+        tender_dkg_trusted_setup_devnet_only: None,
     };
     let state = xa_execution::Executor::genesis_writes(&g)
         .into_iter()

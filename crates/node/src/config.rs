@@ -26,6 +26,11 @@ pub struct NodeConfig {
     /// Key file of the registered account the node signs its own transactions with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_key: Option<PathBuf>,
+    /// This validator's DKG key (`dkg-key.json`, mode 0600). With `account_key`, the node
+    /// deals, finishes and plays the rounds that reshare the tender key (module `dkg`), keeping
+    /// its shares under `data_dir/tender-shares`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dkg_key: Option<PathBuf>,
 }
 
 /// A configuration error naming the file and field.
@@ -55,6 +60,7 @@ impl NodeConfig {
             .into_iter()
             .chain(cfg.tender_share.as_mut())
             .chain(cfg.account_key.as_mut())
+            .chain(cfg.dkg_key.as_mut())
         {
             if p.is_relative() {
                 *p = base.join(&*p);

@@ -21,6 +21,7 @@ pub mod app;
 pub mod block;
 pub mod chain;
 pub mod config;
+pub mod dkg_participant;
 pub mod engine;
 pub mod orchestrator;
 pub mod service;

@@ -124,13 +124,33 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         crate::chain::hash_algo(genesis.suite),
     )?;
     let chain = Chain::open(genesis.clone(), store, xa_mempool::Config::default())?;
-    if let (Some(share), Some(account)) = (&cfg.tender_share, &cfg.account_key) {
-        let share = crate::tender_opener::read_share_file(share)
-            .map_err(|e| ServiceError::TenderOpener(e.to_string()))?;
-        let key = xa_crypto::read_key_file(account)
-            .map_err(|e| ServiceError::TenderOpener(format!("account_key: {e}")))?;
-        crate::tender_opener::start(chain.clone(), share, key)
-            .map_err(|e| ServiceError::TenderOpener(e.to_string()))?;
+    if let Some(account) = &cfg.account_key
+        && (cfg.tender_share.is_some() || cfg.dkg_key.is_some())
+    {
+        let opener = |e: String| ServiceError::TenderOpener(e);
+        let genesis_share = cfg
+            .tender_share
+            .as_deref()
+            .map(crate::tender_opener::read_share_file)
+            .transpose()
+            .map_err(|e| opener(e.to_string()))?;
+        let key =
+            xa_crypto::read_key_file(account).map_err(|e| opener(format!("account_key: {e}")))?;
+        let dir = cfg.data_dir.join("tender-shares");
+        let store = crate::dkg_participant::ShareStore::open(dir.clone(), genesis_share.clone())
+            .map_err(|e| opener(e.to_string()))?;
+        let participant = match &cfg.dkg_key {
+            None => None,
+            Some(path) => {
+                let dkg_key = crate::dkg_participant::read_dkg_key_file(path)
+                    .map_err(|e| opener(e.to_string()))?;
+                let store = crate::dkg_participant::ShareStore::open(dir, genesis_share)
+                    .map_err(|e| opener(e.to_string()))?;
+                Some(crate::dkg_participant::Participant::new(dkg_key, store))
+            }
+        };
+        crate::tender_opener::start(chain.clone(), store, participant, key)
+            .map_err(|e| opener(e.to_string()))?;
     }
 
     let runtime = tokio::Runner::new(

@@ -2,28 +2,32 @@
 //! partial signature (`tender.open_share`) for each closed tender whose opening time has come
 //! and which does not hold this validator's share yet.
 //!
-//! The share comes from `tender-share.json` (trusted dealer, devnet only); the transaction is
-//! signed with the node's registered account (`account_key`). Runs on its own thread, fed by the
-//! chain's commit listener; it never blocks the committer.
+//! The share is this node's share of the threshold key in force (`tender/threshold_round`): the
+//! genesis share from `tender-share.json` (trusted dealer, devnet only) for round 0, a reshared
+//! one from the [`ShareStore`] after that. With a DKG key the same thread also does the node's
+//! resharing duties ([`Participant`]). Transactions are signed with the node's registered
+//! account (`account_key`). Runs on its own thread, fed by the chain's commit listener; it never
+//! blocks the committer.
 
-use crate::chain::Chain;
+use crate::{
+    chain::Chain,
+    dkg_participant::{Participant, ShareStore, key_round},
+};
 use std::{
     collections::BTreeMap,
     sync::{Arc, mpsc},
 };
 use xa_execution::{StateView, policy, sealing};
 use xa_types::{
-    Address, Call, KeyPair, TxBody,
+    Address, Call, KeyPair,
     modules::tender::{
         AWAITING_OPEN_KEY, MODULE, OPEN_SHARE, OpenShareArgs, Tender, TenderStatus, shares_key,
-        tender_key,
+        shares_round_key, tender_key,
     },
 };
 
 /// Commits to wait before re-posting a share that has not reached the chain.
 const RETRY_AFTER: u64 = 10;
-/// Heights a posted share stays valid.
-const EXPIRY: u64 = 50;
 
 /// Why the opener could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,17 +54,24 @@ pub fn read_share_file(path: &std::path::Path) -> Result<Vec<u8>, OpenerError> {
 /// What the opener needs to know to decide.
 struct Opener {
     chain: Arc<Chain>,
-    share: Vec<u8>,
-    index: u32,
+    store: ShareStore,
+    participant: Option<Participant>,
     key: KeyPair,
     account: Address,
-    /// Tender id → height at which this node last posted its share.
-    posted: BTreeMap<u64, u64>,
+    /// (Tender id, key round) → height at which this node last posted its share.
+    posted: BTreeMap<(u64, u64), u64>,
 }
 
-/// Start the opener thread.
-pub fn start(chain: Arc<Chain>, share: Vec<u8>, key: KeyPair) -> Result<(), OpenerError> {
-    let index = sealing::share_index(&share).map_err(|e| OpenerError::Share(e.to_string()))?;
+/// Start the opener thread: shares from `store`, resharing duties if `participant` is given.
+pub fn start(
+    chain: Arc<Chain>,
+    store: ShareStore,
+    participant: Option<Participant>,
+    key: KeyPair,
+) -> Result<(), OpenerError> {
+    if let Some(share) = store.get(key_round(&chain.committed_view())) {
+        sealing::share_index(&share).map_err(|e| OpenerError::Share(e.to_string()))?;
+    }
     let account = policy::key_owner(&chain.committed_view(), &key.public_key())
         .map_err(|e| OpenerError::Account(e.message))?
         .ok_or_else(|| OpenerError::Account("the key belongs to no registered account".into()))?;
@@ -68,10 +79,11 @@ pub fn start(chain: Arc<Chain>, share: Vec<u8>, key: KeyPair) -> Result<(), Open
     chain.on_commit(move |c| {
         let _ = tx.send((c.block.header.height, c.block.header.time_ms));
     });
+    let dkg = participant.is_some();
     let mut opener = Opener {
         chain,
-        share,
-        index,
+        store,
+        participant,
         key,
         account,
         posted: BTreeMap::new(),
@@ -79,18 +91,26 @@ pub fn start(chain: Arc<Chain>, share: Vec<u8>, key: KeyPair) -> Result<(), Open
     std::thread::Builder::new()
         .name("tender-opener".into())
         .spawn(move || {
-            while let Ok((height, time_ms)) = rx.recv() {
-                opener.step(height, time_ms);
+            if opener.participant.is_some() {
+                // Build the eVRF setup now, not inside the first block that needs it.
+                let _ = xa_execution::reshare::setup();
+            }
+            while let Ok(mut latest) = rx.recv() {
+                // Steps can take seconds (dealing): skip commits that are already superseded.
+                while let Ok(newer) = rx.try_recv() {
+                    latest = newer;
+                }
+                opener.step(latest.0, latest.1);
             }
         })
         .map_err(|e| OpenerError::Share(format!("spawning the opener: {e}")))?;
-    tracing::info!(index, "tender opener started");
+    tracing::info!(dkg, "tender opener started");
     Ok(())
 }
 
 impl Opener {
     /// The tenders waiting for this validator's share at consensus time `time_ms`.
-    fn due(&self, time_ms: u64) -> Vec<u64> {
+    fn due(&self, time_ms: u64, index: u32, round: u64) -> Vec<u64> {
         let view = self.chain.committed_view();
         let read = |k: &[u8]| view.get(k).ok().flatten();
         let Some(waiting) =
@@ -109,66 +129,64 @@ impl Opener {
                 let shares: Vec<(u32, Vec<u8>)> = read(&shares_key(*id))
                     .and_then(|b| xa_types::decode(&b).ok())
                     .unwrap_or_default();
-                t.status == TenderStatus::Closed
-                    && time_ms >= t.opening_ms
-                    && !shares.iter().any(|(i, _)| *i == self.index)
+                let shares_round: u64 = read(&shares_round_key(*id))
+                    .and_then(|b| xa_types::decode(&b).ok())
+                    .unwrap_or(0);
+                let mine_on_chain =
+                    shares_round == round && shares.iter().any(|(i, _)| *i == index);
+                t.status == TenderStatus::Closed && time_ms >= t.opening_ms && !mine_on_chain
             })
             .collect()
     }
 
     fn step(&mut self, height: u64, time_ms: u64) {
-        let due: Vec<u64> = self
-            .due(time_ms)
-            .into_iter()
-            .filter(|id| {
-                self.posted
-                    .get(id)
-                    .is_none_or(|h| height >= h + RETRY_AFTER)
-            })
-            .collect();
-        if due.is_empty() {
+        let mut calls = match self.participant.as_mut() {
+            Some(p) => p.step(&self.chain, height),
+            None => Vec::new(),
+        };
+        let chain_id = self.chain.genesis.chain_id.clone();
+        let round = key_round(&self.chain.committed_view());
+        if let Some(share) = self.store.get(round)
+            && let Ok(index) = sealing::share_index(&share)
+        {
+            let due: Vec<u64> = self
+                .due(time_ms, index, round)
+                .into_iter()
+                .filter(|id| {
+                    self.posted
+                        .get(&(*id, round))
+                        .is_none_or(|h| height >= h + RETRY_AFTER)
+                })
+                .collect();
+            for id in &due {
+                match sealing::partial_sign(&share, &chain_id, *id) {
+                    Ok(partial) => {
+                        calls.push(Call::new(
+                            MODULE,
+                            OPEN_SHARE,
+                            &OpenShareArgs {
+                                tender: *id,
+                                partial,
+                            },
+                        ));
+                        self.posted.insert((*id, round), height);
+                    }
+                    Err(e) => tracing::warn!(tender = id, "cannot sign the opening target: {e}"),
+                }
+            }
+        }
+        if calls.is_empty() {
             return;
         }
-        let chain_id = self.chain.genesis.chain_id.clone();
-        let mut nonce = self.chain.next_nonce(&self.account);
-        let mut txs = Vec::with_capacity(due.len());
-        for id in &due {
-            let partial = match sealing::partial_sign(&self.share, &chain_id, *id) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!(tender = id, "cannot sign the opening target: {e}");
-                    continue;
-                }
-            };
-            let body = TxBody {
-                chain_id: chain_id.clone(),
-                sender: self.account,
-                nonce,
-                expiry_height: height + EXPIRY,
-                call: Call::new(
-                    MODULE,
-                    OPEN_SHARE,
-                    &OpenShareArgs {
-                        tender: *id,
-                        partial,
-                    },
-                ),
-            };
-            nonce += 1;
-            txs.push(body.sign(&self.key));
-            self.posted.insert(*id, height);
-        }
-        for (id, r) in due.iter().zip(self.chain.submit(txs)) {
+        // The tip may have moved on while this step ran: expire from it, not from `height`.
+        let nonce = self.chain.next_nonce(&self.account);
+        let tip = self.chain.tip().0.max(height);
+        let txs =
+            crate::dkg_participant::sign(&chain_id, self.account, &self.key, nonce, tip, calls);
+        for r in self.chain.submit(txs) {
             match r {
-                Ok(hash) => tracing::info!(tender = id, %hash, "posted tender opening share"),
-                Err(e) => {
-                    tracing::warn!(
-                        tender = id,
-                        "opening share refused: {}: {}",
-                        e.code,
-                        e.message
-                    )
-                }
+                Ok(hash) => tracing::info!(%hash, "posted node transaction"),
+                Err(e) => tracing::warn!("node transaction refused: {}: {}", e.code, e.message),
             }
         }
     }

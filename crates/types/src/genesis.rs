@@ -96,6 +96,14 @@ pub struct Genesis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[borsh(skip)]
     pub tender_min_publicity_ms_devnet_only: Option<u64>,
+    /// **Trusted setup, devnet only**: the round-0 output of the golden DKG that made the
+    /// threshold key (`xachain init` ran it among the genesis validators' DKG keys, so it saw
+    /// every share) and each genesis validator's DKG public key. Present: the key is reshared
+    /// on chain to every new validator set (module `dkg`). Outside the borsh encoding like the
+    /// threshold key, and appended to [`Genesis::hash`] when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[borsh(skip)]
+    pub tender_dkg_trusted_setup_devnet_only: Option<crate::modules::dkg::DkgGenesis>,
 }
 
 impl Genesis {
@@ -118,6 +126,14 @@ impl Genesis {
         if let Some(p) = &publicity {
             parts.push(b"XA-TENDER-MIN-PUBLICITY-V1");
             parts.push(p);
+        }
+        let dkg = self
+            .tender_dkg_trusted_setup_devnet_only
+            .as_ref()
+            .map(encode);
+        if let Some(d) = &dkg {
+            parts.push(b"XA-TENDER-DKG-V1");
+            parts.push(d);
         }
         self.suite.hash_parts(&parts)
     }
@@ -142,6 +158,24 @@ impl Genesis {
             && (k.players == 0 || k.sharing.is_empty())
         {
             return Err("tender_threshold_trusted_dealer_devnet_only: empty key".into());
+        }
+        if let Some(d) = &self.tender_dkg_trusted_setup_devnet_only {
+            if self.tender_threshold_trusted_dealer_devnet_only.is_none() {
+                return Err(
+                    "tender_dkg_trusted_setup_devnet_only: needs the threshold key it made".into(),
+                );
+            }
+            for (i, k) in d.keys.iter().enumerate() {
+                if !self
+                    .validators
+                    .iter()
+                    .any(|v| v.consensus_key == k.consensus_key)
+                {
+                    return Err(format!(
+                        "tender_dkg_trusted_setup_devnet_only.keys[{i}]: not a genesis validator"
+                    ));
+                }
+            }
         }
         for (i, v) in self.validators.iter().enumerate() {
             if v.consensus_key.len() != 32 {
@@ -255,6 +289,7 @@ mod tests {
             params: ChainParams::default(),
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
+            tender_dkg_trusted_setup_devnet_only: None,
         }
     }
 

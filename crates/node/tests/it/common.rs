@@ -238,6 +238,7 @@ impl Net {
             },
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
+            tender_dkg_trusted_setup_devnet_only: None,
         };
         genesis.validate().expect("test genesis is valid");
 

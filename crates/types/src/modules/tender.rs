@@ -90,6 +90,9 @@ pub const OPEN_NAMESPACE: &[u8] = b"XA-TENDER-OPEN-V1";
 pub const COMMIT_DOMAIN: &[u8] = b"XA-TENDER-BID-V1";
 /// State key of the validators' threshold key (trusted dealer, devnet only).
 pub const THRESHOLD_KEY: &[u8] = b"tender/threshold";
+/// State key of the DKG round whose output is the threshold key in force (`u64`; absent: the
+/// genesis key). Partials posted under an earlier key do not count after a reshare.
+pub const THRESHOLD_ROUND_KEY: &[u8] = b"tender/threshold_round";
 /// State key of the ids of closed tenders waiting for their opening (sorted), which
 /// validators' nodes watch to post their partial signatures.
 pub const AWAITING_OPEN_KEY: &[u8] = b"tender/awaiting_open";
@@ -449,9 +452,10 @@ pub struct Objection {
     pub answer_digest: Option<Hash>,
 }
 
-/// The validators' threshold key for sealing bids. **Trusted dealer, devnet only**: `xachain
-/// init` deals the shares; production needs a DKG (Commonware `bls12381::dkg`) and resharing on
-/// validator-set changes under the same group key.
+/// The validators' threshold key for sealing bids. At genesis it comes from a **trusted dealer
+/// (devnet only)** or a golden round 0 run by one process (also a devnet trusted setup); on a
+/// chain with a DKG output the `dkg` module replaces it by each reshare's public sharing, under
+/// the same group key ([`crate::modules::dkg`]).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ThresholdKey {
     /// The public sharing (commonware codec bytes of `Sharing<MinPk>`): group key and every
@@ -474,6 +478,12 @@ pub fn tender_key(id: u64) -> Vec<u8> {
 /// State key of `bidder`'s bid on tender `id`.
 pub fn bid_key(id: u64, bidder: &Address) -> Vec<u8> {
     format!("{}/bid/{bidder}", id_prefix(id)).into_bytes()
+}
+
+/// State key of the DKG round (`u64`) whose key the partials posted for tender `id` were
+/// verified under.
+pub fn shares_round_key(id: u64) -> Vec<u8> {
+    format!("{}/shares_round", id_prefix(id)).into_bytes()
 }
 
 /// State key of the partial signatures posted for tender `id`.

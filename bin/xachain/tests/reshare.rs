@@ -1,0 +1,158 @@
+//! Process-level test of resharing the tender key (issue #5): on a devnet made with `init
+//! --dkg`, bids are sealed, governance adds a fifth validator and its DKG key is registered
+//! while bidding runs; the nodes deal, finish and play by themselves, every node stores its new
+//! share, and at the deadline the tender opens with the new 4-of-5 key's shares. Real
+//! processes, real sockets, the real CLI. Slow (golden DKG proofs: minutes of CPU).
+
+mod common;
+
+use common::{BIN, Cleanup, height, spawn_config, spawn_node, wait_for};
+use serde_json::Value;
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::Duration,
+};
+use xa_client::Client;
+
+/// Run the CLI against `api`; returns stdout, failing the test on a non-zero exit.
+fn cli(api: &str, key: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--api", api, "--key"])
+        .arg(key)
+        .output()
+        .expect("run xachain");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "xachain {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn bids_sealed_before_a_set_change_open_with_the_reshared_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("net");
+    let base = 44_000 + (std::process::id() % 1_500) as u16 * 10;
+    let (api_port, p2p_port) = (base, base + 5);
+    let init = Command::new(BIN)
+        .args(["init", "--dkg", "--out"])
+        .arg(&dir)
+        .args(["--validators", "4", "--extra-validators", "1"])
+        .args(["--epoch-length", "20", "--tender-publicity-secs", "5"])
+        .args(["--api-port", &api_port.to_string()])
+        .args(["--p2p-port", &p2p_port.to_string()])
+        .output()
+        .expect("init");
+    assert!(init.status.success(), "{init:?}");
+
+    let mut guard = Cleanup {
+        children: (0..4).map(|i| spawn_node(&dir, i)).collect(),
+        pid_files: vec![],
+    };
+    guard.children.push(spawn_config(&dir.join("extra-0")));
+    let api = format!("http://127.0.0.1:{api_port}");
+    let client = Client::new(&api);
+    wait_for(
+        "the genesis validators to finalize",
+        Duration::from_secs(120),
+        || height(&client).filter(|h| *h >= 1),
+    );
+
+    // The demo publishes a tender and seals its bids under the genesis key, then waits for
+    // the deadline.
+    let demo_log = dir.join("demo.log");
+    let demo = Command::new(BIN)
+        .args(["demo", "tender", "--dir"])
+        .arg(&dir)
+        .args(["--bidding-secs", "240", "--api", &api])
+        .stdout(std::fs::File::create(&demo_log).expect("log"))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("demo");
+    guard.children.push(demo);
+    wait_for("the bids to be sealed", Duration::from_secs(120), || {
+        std::fs::read_to_string(&demo_log)
+            .ok()
+            .filter(|s| s.contains("== close and open"))
+    });
+
+    // Governance adds the extra node; the administrator registers its DKG key.
+    let keys = dir.join("keys");
+    let operator = keys.join("operator.json");
+    let info: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("extra-0/validator-info.json")).expect("info"),
+    )
+    .expect("json");
+    let new_key = info["consensus_key"].as_str().expect("key").to_string();
+    cli(
+        &api,
+        &operator,
+        &[
+            "validator",
+            "propose-add",
+            "--name",
+            "extra-0",
+            "--consensus-key",
+            &new_key,
+            "--p2p-address",
+            info["p2p_address"].as_str().expect("address"),
+        ],
+    );
+    let out = cli(
+        &api,
+        &keys.join("housing-admin.json"),
+        &["proposal", "approve", "1"],
+    );
+    assert!(out.contains("validator_added"), "{out}");
+    let out = cli(
+        &api,
+        &operator,
+        &[
+            "validator",
+            "register-dkg-key",
+            "--consensus-key",
+            &new_key,
+            "--dkg-key-file",
+            dir.join("extra-0/dkg-key.json").to_str().expect("path"),
+        ],
+    );
+    assert!(out.contains("round_opened"), "{out}");
+
+    // Every node, the newcomer included, stores its share of round 1.
+    let share = |node: &str| {
+        dir.join(node)
+            .join("data/tender-shares")
+            .join(format!("share-{:020}.hex", 1))
+    };
+    for node in ["node-0", "node-1", "node-2", "node-3", "extra-0"] {
+        wait_for(
+            &format!("{node} to store its reshared share"),
+            Duration::from_secs(600),
+            || share(node).exists().then_some(()),
+        );
+    }
+
+    // At the deadline the bids open, with the shares of the new 4-of-5 key.
+    let demo = guard.children.last_mut().expect("demo");
+    let status = wait_for("the demo to finish", Duration::from_secs(600), || {
+        demo.try_wait().ok().flatten()
+    });
+    let log = std::fs::read_to_string(&demo_log).expect("log");
+    assert!(status.success(), "{log}");
+    let opened = log
+        .lines()
+        .find(|l| l.starts_with("opened by shares"))
+        .expect("opened");
+    let shares = opened
+        .split(['[', ']'])
+        .nth(1)
+        .expect("share list")
+        .split(',')
+        .count();
+    assert_eq!(shares, 4, "opened under the reshared 4-of-5 key: {opened}");
+    assert!(log.contains("awarded to"), "{log}");
+}
