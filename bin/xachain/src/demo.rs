@@ -506,7 +506,9 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         Call::new(p::MODULE, APPROVE, &RequestIdArgs { request: r }),
     )?;
     let approved_ms = payroll_started.elapsed().as_millis() as u64;
-    // The bank posts every line at once (consecutive nonces, so they share blocks).
+    // A small payroll is posted line by line, so the request's history shows every posting as
+    // its own version (a key's history keeps one version per block); a large one is posted at
+    // once (consecutive nonces sharing blocks), or it would take a block per worker.
     let postings_started = Instant::now();
     let postings: Vec<(&KeyPair, Call)> = (0..args.workers)
         .map(|line| {
@@ -523,7 +525,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         .iter()
         .map(|(_, c)| xa_types::encode(c).len())
         .sum::<usize>();
-    d.send_all(postings)?;
+    if args.workers <= 10 {
+        for (key, call) in postings {
+            d.send(key, call)?;
+        }
+    } else {
+        d.send_all(postings)?;
+    }
     let postings_ms = postings_started.elapsed().as_millis() as u64;
     let payroll_txs = 3 + args.workers;
     d.say(&format!(
