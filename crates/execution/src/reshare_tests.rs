@@ -248,7 +248,7 @@ fn rounds_refuse_bad_configurations_and_foreign_logs() {
 /// Costs of the eVRF setup, deal, observe and play (run in release for meaningful numbers:
 /// `cargo test --release -p xa-execution -- --ignored --nocapture dkg_cost`).
 #[test]
-#[ignore]
+#[ignore = "measurement, not a check"]
 fn dkg_cost() {
     let t = Instant::now();
     let _ = setup();
