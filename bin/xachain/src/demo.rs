@@ -204,6 +204,20 @@ impl Demo {
         }
     }
 
+    /// The payment request submitted last: reviewed by `supervisor`, then approved by `owner`;
+    /// returns its id.
+    fn review_and_approve(&self, supervisor: &KeyPair, owner: &KeyPair) -> Result<u64> {
+        let next: u64 = self.state(NEXT_REQUEST_KEY)?.unwrap_or(1);
+        let request = next.saturating_sub(1);
+        for (key, method) in [(supervisor, REVIEW), (owner, APPROVE)] {
+            self.send(
+                key,
+                Call::new(p::MODULE, method, &RequestIdArgs { request }),
+            )?;
+        }
+        Ok(request)
+    }
+
     fn tender(&self, id: u64) -> Result<Tender> {
         self.state(&tender_key(id))?
             .ok_or_else(|| anyhow!("tender {id} not found"))
@@ -426,10 +440,6 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         .as_str()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| anyhow!("contracted event has no contract id"))?;
-    let next_request = || -> Result<u64> {
-        let n: u64 = d.state(NEXT_REQUEST_KEY)?.unwrap_or(1);
-        Ok(n.saturating_sub(1))
-    };
     for (m, amount) in [(0u32, first), (1, price - first)] {
         let a = AcceptMilestoneArgs {
             contract,
@@ -449,15 +459,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             lines: vec![],
         };
         d.send(&winner, Call::new(p::MODULE, REQUEST, &a))?;
-        let r = next_request()?;
-        d.send(
-            &supervisor,
-            Call::new(p::MODULE, REVIEW, &RequestIdArgs { request: r }),
-        )?;
-        d.send(
-            &owner,
-            Call::new(p::MODULE, APPROVE, &RequestIdArgs { request: r }),
-        )?;
+        let r = d.review_and_approve(&supervisor, &owner)?;
         let a = PostTransferArgs {
             request: r,
             line: 0,
@@ -499,15 +501,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     let request_call = Call::new(p::MODULE, REQUEST, &a);
     let mut payroll_bytes = xa_types::encode(&request_call).len();
     d.send(&winner, request_call)?;
-    let r = next_request()?;
-    d.send(
-        &supervisor,
-        Call::new(p::MODULE, REVIEW, &RequestIdArgs { request: r }),
-    )?;
-    d.send(
-        &owner,
-        Call::new(p::MODULE, APPROVE, &RequestIdArgs { request: r }),
-    )?;
+    let r = d.review_and_approve(&supervisor, &owner)?;
     let approved_ms = payroll_started.elapsed().as_millis() as u64;
     // A small payroll is posted line by line, so the request's history shows every posting as
     // its own version (a key's history keeps one version per block); a large one is posted at

@@ -6,31 +6,13 @@
 
 mod common;
 
-use common::{BIN, Cleanup, height, spawn_config, spawn_node, wait_for};
+use common::{BIN, Cleanup, cli, height, spawn_config, spawn_node, wait_for};
 use serde_json::Value;
 use std::{
-    path::Path,
     process::{Command, Stdio},
     time::Duration,
 };
 use xa_client::Client;
-
-/// Run the CLI against `api`; returns stdout, failing the test on a non-zero exit.
-fn cli(api: &str, key: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(["--api", api, "--key"])
-        .arg(key)
-        .output()
-        .expect("run xachain");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "xachain {args:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 #[test]
 fn bids_sealed_before_a_set_change_open_with_the_reshared_key() {

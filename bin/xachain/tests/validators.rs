@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{BIN, Cleanup, height, spawn_config, spawn_node, wait_for};
+use common::{BIN, Cleanup, cli, height, spawn_config, spawn_node, wait_for};
 use serde_json::Value;
 use std::{
-    path::Path,
     process::Command,
     sync::{
         Arc,
@@ -22,23 +21,6 @@ use xa_types::{
 };
 
 const EPOCH_LENGTH: u64 = 10;
-
-/// Run the CLI against `api`; returns stdout, failing the test on a non-zero exit.
-fn cli(api: &str, key: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(["--api", api, "--key"])
-        .arg(key)
-        .output()
-        .expect("run xachain");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "xachain {args:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 fn status(c: &Client) -> Option<Value> {
     c.status().ok()

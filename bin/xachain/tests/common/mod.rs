@@ -16,6 +16,23 @@ use xa_types::{
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_xachain");
 
+/// Run the CLI against `api`; returns stdout, failing the test on a non-zero exit.
+pub fn cli(api: &str, key: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--api", api, "--key"])
+        .arg(key)
+        .output()
+        .expect("run xachain");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "xachain {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Kills every process it holds (and the devnet's validators) when dropped.
 pub struct Cleanup {
     /// Processes to kill.
