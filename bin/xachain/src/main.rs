@@ -4,6 +4,7 @@ mod bench;
 mod client_cmds;
 mod demo;
 mod devnet;
+mod dkg_cmds;
 mod evidence_cmds;
 mod gov_cmds;
 mod init;
@@ -139,6 +140,13 @@ enum Cmd {
         #[command(flatten)]
         opts: ClientOpts,
     },
+    /// The tender key: its origin and its reshare rounds.
+    Dkg {
+        #[command(subcommand)]
+        cmd: dkg_cmds::DkgCmd,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
     /// Sealed-bid tendering (招投标): publish, bid, close, open, score, publicize, award.
     Tender {
         #[command(subcommand)]
@@ -199,6 +207,7 @@ fn main() {
         Cmd::Policy { cmd, opts } => gov_cmds::policy(cmd, &opts),
         Cmd::Proposal { cmd, opts } => gov_cmds::proposal(cmd, &opts),
         Cmd::Validator { cmd, opts } => gov_cmds::validator(cmd, &opts),
+        Cmd::Dkg { cmd, opts } => dkg_cmds::dkg(cmd, &opts),
         Cmd::Tender { cmd, opts } => tender_cmds::tender(cmd, &opts),
         Cmd::Contract { cmd, opts } => tender_cmds::contract(cmd, &opts),
         Cmd::Payment { cmd, opts } => tender_cmds::payment(cmd, &opts),

@@ -103,6 +103,32 @@ fn bids_sealed_before_a_set_change_open_with_the_reshared_key() {
         ],
     );
     assert!(out.contains("round_opened"), "{out}");
+    let dkg = |args: &[&str]| -> Value {
+        serde_json::from_str(&cli(
+            &api,
+            &operator,
+            &[&["dkg"], args, &["--json"]].concat(),
+        ))
+        .expect("json")
+    };
+    let v = dkg(&["status"]);
+    assert_eq!(
+        v["source"], "golden_round_zero_trusted_setup_devnet_only",
+        "{v}"
+    );
+    assert_eq!(v["open_round"]["record"]["round"], 1, "{v}");
+    assert_eq!(
+        v["open_round"]["record"]["dealers"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(
+        v["open_round"]["record"]["players"]
+            .as_array()
+            .map(Vec::len),
+        Some(5)
+    );
 
     // Every node, the newcomer included, stores its share of round 1.
     let share = |node: &str| {
@@ -117,6 +143,20 @@ fn bids_sealed_before_a_set_change_open_with_the_reshared_key() {
             || share(node).exists().then_some(()),
         );
     }
+
+    // The round is done, and the reshared key (same group key, 4 of 5) is in force.
+    let v = dkg(&["status"]);
+    assert_eq!(v["source"], "golden_reshare", "{v}");
+    assert_eq!(
+        (v["key_round"].as_u64(), v["shares"].as_u64()),
+        (Some(1), Some(5)),
+        "{v}"
+    );
+    assert_eq!(v["in_force"]["quorum"], 4, "{v}");
+    assert!(v["open_round"].is_null(), "{v}");
+    let r = dkg(&["round", "1"]);
+    assert_eq!(r["record"]["status"], "Done", "{r}");
+    assert!(r["logs"].as_array().is_some_and(|l| l.len() >= 3), "{r}");
 
     // At the deadline the bids open, with the shares of the new 4-of-5 key.
     let demo = guard.children.last_mut().expect("demo");

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod certificate;
+mod dkg;
 pub mod evidence;
 mod identity;
 mod openapi;
@@ -177,6 +178,7 @@ pub fn router(
         .route("/metrics", get(metrics_text))
         .merge(evidence::routes())
         .merge(tender::routes())
+        .merge(dkg::routes())
         // After the routes: it applies to those already added.
         .method_not_allowed_fallback(|method: axum::http::Method| async move {
             ApiError::new(

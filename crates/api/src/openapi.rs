@@ -157,6 +157,12 @@ pub fn document() -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
+            "/v1/dkg": {"get": {"summary": "The tender threshold key in force (source, round, quorum, players, group key), the open reshare round with the dealers it waits for, and the next round number", "responses": {"200": ok(json!({"type": "object", "properties": {"source": {"enum": ["none", "trusted_dealer_devnet_only", "golden_round_zero_trusted_setup_devnet_only", "golden_reshare"]}, "reshares": {"type": "boolean"}, "key_round": {"type": "integer"}, "in_force": {"type": ["object", "null"]}, "open_round": {"type": ["object", "null"]}, "next_round": {"type": ["integer", "null"]}}}))}}},
+            "/v1/dkg/rounds/{round}": {"get": {
+                "summary": "A reshare round's record (dealers, players, required logs, the dealers whose logs it holds or, once done, used; status) and the size of each dealer log",
+                "parameters": [{"name": "round", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+            }},
             "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},

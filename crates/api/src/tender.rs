@@ -32,14 +32,17 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/v1/payments/{id}", get(payment))
 }
 
-fn read<T: borsh::BorshDeserialize>(s: &ApiState, key: &[u8]) -> Result<Option<T>, ApiError> {
+pub(crate) fn read<T: borsh::BorshDeserialize>(
+    s: &ApiState,
+    key: &[u8],
+) -> Result<Option<T>, ApiError> {
     match s.chain.store.get_latest(key).map_err(ApiError::internal)? {
         None => Ok(None),
         Some(bytes) => decode::<T>(&bytes).map(Some).map_err(ApiError::internal),
     }
 }
 
-fn id(p: Result<Path<String>, PathRejection>, field: &str) -> Result<u64, ApiError> {
+pub(crate) fn id(p: Result<Path<String>, PathRejection>, field: &str) -> Result<u64, ApiError> {
     let text = path(p)?;
     text.parse().map_err(|_| {
         ApiError::bad(

@@ -6,19 +6,24 @@
 //!   every change of `validators/next`, and `register_key` calls it too.
 //! - `deal` (`1 of any role @ any`: the dealer log's own signature is the credential, as a
 //!   partial signature is for `tender.open_share`) checks the log's signature for the open
-//!   round and that its dealer has not dealt, and stores it, until the round holds its
-//!   `required` logs: those are the agreed set (every node executes the same blocks), and later
-//!   logs are refused.
-//! - `finish` (`1 of any role @ any`) runs the observer (`golden::observe`, seeded from the
-//!   chain id, the round and the logs: [`observe_round`]) on the agreed set and puts the output
-//!   in force. Checking the dealings' proofs takes seconds, so it is not done by the `deal` that
-//!   completes the set: nodes compute the same output in the background after committing that
-//!   block (memoized in `reshare`) and only then post `finish`, whose execution is a memo
-//!   lookup on a node that did so, and the same pure computation on one that did not.
-//! - If too few of the agreed dealings are valid, `finish` marks the round failed and opens a
-//!   new round (a new number) for the same sets.
+//!   round and that its dealer has not dealt, and stores it. Every dealer may deal while the
+//!   round is open, so that a bad dealing (valid signature, invalid content) from a faulty
+//!   dealer cannot take the place of an honest one.
+//! - `finish` (`1 of any role @ any`) names how many logs, the first in chain order, to use,
+//!   and runs the observer (`golden::observe`, seeded from the chain id, the round and those
+//!   logs: [`observe_round`]) on them. If they hold `required` valid dealings, the output goes
+//!   in force. Checking the dealings' proofs takes seconds, so it is not done by `deal`: nodes
+//!   compute the same output in the background after committing a block that brought a log
+//!   (memoized in `reshare`) and only then post `finish`, whose execution is a memo lookup on a
+//!   node that did so, and the same pure computation on one that did not.
+//! - If the named logs hold too few valid dealings, `finish` is refused (nothing changes) while
+//!   some dealer has not dealt: its log may still complete the round. Once every dealer's log
+//!   is used and too few are valid (more than `f` faulty holders), the round fails and a new
+//!   round (a new number) opens for the same sets.
 //! - Until a round finishes, the previous output stays in force: its holders, validators or
-//!   not, keep signing tender openings with their old shares.
+//!   not, keep signing tender openings with their old shares. A round does not time out: only
+//!   the holders of the output in force can deal, so waiting is all any rule could do; a change
+//!   of the next set supersedes it.
 
 use crate::{CallContext, Module, StateView, reshare};
 use xa_types::{
@@ -279,15 +284,6 @@ fn open(ctx: &CallContext<'_>, round: u64) -> Result<DkgRound, TxError> {
 
 fn deal(ctx: &mut CallContext<'_>, a: DealArgs) -> Result<(), TxError> {
     let mut record = open(ctx, a.round)?;
-    if record.dealt.len() as u32 >= record.required {
-        return Err(TxError::new(
-            ErrorCode::InvalidState,
-            format!(
-                "args.round: round {} has its {} logs (waiting for dkg.finish)",
-                record.round, record.required
-            ),
-        ));
-    }
     let out = output_in_force(ctx)?
         .ok_or_else(|| internal("dkg: an open round without an output in force"))?;
     let round = round_of(ctx.chain_id, &record, &out.output).map_err(internal)?;
@@ -347,19 +343,25 @@ pub fn observe_round(
 
 fn finish(ctx: &mut CallContext<'_>, a: FinishArgs) -> Result<(), TxError> {
     let mut record = open(ctx, a.round)?;
-    if (record.dealt.len() as u32) < record.required {
+    let dealt = record.dealt.len() as u32;
+    if dealt < record.required {
         return Err(TxError::new(
             ErrorCode::InvalidState,
             format!(
-                "args.round: round {} holds {} of its {} logs",
-                record.round,
-                record.dealt.len(),
-                record.required
+                "args.round: round {} holds {dealt} of its {} logs",
+                record.round, record.required
             ),
         ));
     }
+    if a.logs < record.required || a.logs > dealt {
+        return Err(invalid(format!(
+            "args.logs: round {} needs {} to {dealt} logs, not {}",
+            record.round, record.required, a.logs
+        )));
+    }
     let out = output_in_force(ctx)?
         .ok_or_else(|| internal("dkg: an open round without an output in force"))?;
+    record.dealt.truncate(a.logs as usize);
     let logs = logs_of(ctx, &record)?;
     match observe_round(ctx.chain_id, ctx.suite, &record, &out.output, &logs) {
         Ok(next) => {
@@ -379,12 +381,24 @@ fn finish(ctx: &mut CallContext<'_>, a: FinishArgs) -> Result<(), TxError> {
                 "reshared",
                 vec![
                     ("round".into(), record.round.to_string()),
+                    ("logs".into(), a.logs.to_string()),
                     ("players".into(), next.players.len().to_string()),
                     ("quorum".into(), next.quorum.to_string()),
                 ],
             );
             // The next set may have changed again meanwhile.
             sync_round(ctx)
+        }
+        // Some dealer has not dealt yet: its log may still make up the valid dealings.
+        Err(reshare::DkgError::Failed(_)) if (a.logs as usize) < record.dealers.len() => {
+            Err(TxError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "args.logs: the first {} logs of round {} hold fewer than {} valid dealings; \
+                     the round stays open for the other dealers",
+                    a.logs, record.round, record.required
+                ),
+            ))
         }
         Err(reshare::DkgError::Failed(_)) => {
             record.status = RoundStatus::Failed;

@@ -415,7 +415,12 @@ fn close(ctx: &mut CallContext<'_>, a: TenderIdArgs) -> Result<(), TxError> {
 
 fn open_share(ctx: &mut CallContext<'_>, a: OpenShareArgs) -> Result<(), TxError> {
     let mut t = load(ctx, a.tender)?;
-    if t.status != TenderStatus::Closed {
+    // Opened already: other validators' shares reached the threshold while this one was on
+    // its way (every validator posts as soon as the opening time comes). A valid partial of a
+    // key holder is then accepted without effect, so that racing its peers leaves no failed
+    // receipt behind; anything else is refused as before.
+    let late = t.status != TenderStatus::Closed && ctx.get(&opening_key(t.id))?.is_some();
+    if t.status != TenderStatus::Closed && !late {
         return Err(state_err(&t, "CLOSED"));
     }
     if ctx.time_ms < t.opening_ms {
@@ -437,6 +442,14 @@ fn open_share(ctx: &mut CallContext<'_>, a: OpenShareArgs) -> Result<(), TxError
         sealing::sharing(&key).map_err(|e| TxError::new(ErrorCode::Internal, e.to_string()))?;
     let (index, _) = sealing::verify_partial(&sharing, ctx.chain_id, t.id, &a.partial)
         .map_err(|e| invalid(format!("args.partial: {e}")))?;
+    if late {
+        ctx.emit(
+            MODULE,
+            "share_unneeded",
+            attrs(&t, &[("share", index.to_string())]),
+        );
+        return Ok(());
+    }
     let skey = shares_key(t.id);
     let mut shares: Vec<(u32, Vec<u8>)> = ctx.read(&skey)?.unwrap_or_default();
     // Partials posted under an earlier threshold key (before a reshare finished) are partials

@@ -727,6 +727,20 @@ fn partials_from_non_validators_duplicates_and_invalid_ones_do_not_count() {
     let o = b.opening(t);
     assert_eq!(o.shares, vec![0, 1, 3]);
     assert_eq!(o.valid, 3);
+    // A late share (its validator raced the others) is checked, then accepted without effect;
+    // an invalid one is still refused.
+    let before = b.state.get(&opening_key(t)).cloned();
+    let r = b.share(t, 2);
+    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    assert!(r.events.iter().any(|e| e.kind == "share_unneeded"));
+    assert_eq!(b.state.get(&opening_key(t)).cloned(), before);
+    let partial = sealing::partial_sign(&foreign[0], "test", t).expect("sign");
+    b.fails(
+        OP,
+        OPEN_SHARE,
+        &OpenShareArgs { tender: t, partial },
+        ErrorCode::InvalidArgument,
+    );
 }
 
 #[test]
@@ -923,6 +937,46 @@ fn has_event(r: &Receipt, kind: &str) -> bool {
     r.events.iter().any(|e| e.kind == kind)
 }
 
+/// Genesis validator `i` of the reshare benches.
+fn reshare_validator(i: u8) -> xa_types::GenesisValidator {
+    xa_types::GenesisValidator {
+        name: format!("v{i}"),
+        consensus_key: key(Suite::Ed25519, 100 + i)
+            .public_key()
+            .as_bytes()
+            .to_vec(),
+        p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
+    }
+}
+
+/// A bench whose tender key is round 0 of [`super::reshare_tests::round_zero`], held by four
+/// genesis validators, with epochs of `epoch_length` blocks.
+fn reshare_bench(suite: Suite, epoch_length: u64) -> Bench {
+    use xa_types::modules::dkg::{DkgGenesis, RegisterKeyArgs};
+    let (old, out0, shares0) = super::reshare_tests::round_zero();
+    let validators: Vec<_> = (0..4).map(reshare_validator).collect();
+    Bench::golden(
+        suite,
+        GoldenGenesis {
+            dkg: DkgGenesis {
+                output: out0.output.clone(),
+                keys: validators
+                    .iter()
+                    .zip(old.iter())
+                    .map(|(v, k)| RegisterKeyArgs {
+                        consensus_key: v.consensus_key.clone(),
+                        dkg_key: k.public(),
+                    })
+                    .collect(),
+            },
+            validators,
+            key: out0.key.clone(),
+            shares: shares0.clone(),
+            epoch_length,
+        },
+    )
+}
+
 /// Issue #5: a tender sealed before a validator-set change opens after it with the new set's
 /// shares, under the same group key; the set change lands before the reshare finishes, so the
 /// old holders keep signing until the new output is on chain, and their partials stop counting
@@ -932,39 +986,14 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     use super::reshare::{self, DkgKey, RoundOutput};
     use super::reshare_tests::round_zero;
     use xa_types::modules::{
-        dkg::{self as d, DkgGenesis, DkgOutput, DkgRound, RegisterKeyArgs, RoundStatus},
+        dkg::{self as d, DkgOutput, DkgRound, RegisterKeyArgs, RoundStatus},
         governance::{self as gov, ProposalAction, ProposalIdArgs, ProposeArgs},
         validators::{NEXT_KEY, SET_KEY, ValidatorSet},
     };
     const EPOCH: u64 = 1_000;
     let (old, out0, shares0) = round_zero();
-    let validator = |i: u8| xa_types::GenesisValidator {
-        name: format!("v{i}"),
-        consensus_key: key(Suite::Ed25519, 100 + i)
-            .public_key()
-            .as_bytes()
-            .to_vec(),
-        p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
-    };
-    let validators: Vec<_> = (0..4).map(validator).collect();
-    let golden = GoldenGenesis {
-        dkg: DkgGenesis {
-            output: out0.output.clone(),
-            keys: validators
-                .iter()
-                .zip(old.iter())
-                .map(|(v, k)| RegisterKeyArgs {
-                    consensus_key: v.consensus_key.clone(),
-                    dkg_key: k.public(),
-                })
-                .collect(),
-        },
-        validators,
-        key: out0.key.clone(),
-        shares: shares0.clone(),
-        epoch_length: EPOCH,
-    };
-    let mut b = Bench::golden(Suite::Sm2, golden);
+    let validator = reshare_validator;
+    let mut b = reshare_bench(Suite::Sm2, EPOCH);
     let t = b.publish();
     for (i, c) in COMPANIES[..3].iter().enumerate() {
         let r = b.bid(t, *c, 1_000 + i as u64);
@@ -1063,14 +1092,15 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
     assert_eq!(deal(&mut b, tampered).status, TxStatus::Failed);
-    let finish = |b: &mut Bench| {
+    let finish_with = |b: &mut Bench, logs: u32| {
         b.call(
             OP,
             &[],
-            Call::new(d::MODULE, d::FINISH, &d::FinishArgs { round: 1 }),
+            Call::new(d::MODULE, d::FINISH, &d::FinishArgs { round: 1, logs }),
         )
     };
-    // Dealers 1 and 2 complete the agreed set; dealer 3 comes too late.
+    let finish = |b: &mut Bench| finish_with(b, 3);
+    // Dealers 1 and 2 complete the set `finish` will use; dealer 3 deals too, after them.
     let r = deal(
         &mut b,
         round
@@ -1089,9 +1119,18 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     let late = round
         .deal(&old[3], Some(&shares0[3]), [14; 32])
         .expect("deal");
-    assert_eq!(deal(&mut b, late).code, ErrorCode::InvalidState.as_str());
+    let r = deal(&mut b, late.clone());
+    assert!(has_event(&r, "dealt"), "{} {}", r.code, r.message);
+    // `finish` names how many logs it uses: from `required` to those on chain.
+    for logs in [2, 5] {
+        let r = finish_with(&mut b, logs);
+        assert_eq!(r.code, ErrorCode::InvalidArgument.as_str(), "{}", r.message);
+        assert!(r.message.contains("args.logs"), "{}", r.message);
+    }
     // A node computes the output off the consensus path (as after committing that block)...
-    let record: DkgRound = decode(&b.state[d::ROUND_KEY]).expect("round");
+    let mut record: DkgRound = decode(&b.state[d::ROUND_KEY]).expect("round");
+    assert_eq!(record.dealt.len(), 4);
+    record.dealt.truncate(3);
     let agreed = crate::dkg::logs_of(&b.state, &record).expect("logs");
     let t0 = std::time::Instant::now();
     let ahead = crate::dkg::observe_round("test", Suite::Sm2, &record, &out0.output, &agreed)
@@ -1105,8 +1144,15 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
     println!("observe off the consensus path {cold:?}, finish executed in {warm:?}");
     assert_eq!(finish(&mut b).code, ErrorCode::InvalidState.as_str());
     assert!(!b.state.contains_key(d::ROUND_KEY));
+    // No round is open any more: a dealing is refused.
+    assert_eq!(deal(&mut b, late).code, ErrorCode::InvalidState.as_str());
     let done: DkgRound = decode(&b.state[&d::round_key(1)]).expect("record");
     assert_eq!(done.status, RoundStatus::Done);
+    assert_eq!(
+        done.dealt.len(),
+        3,
+        "the record keeps the logs the output used"
+    );
     let in_force: DkgOutput = decode(&b.state[d::OUTPUT_KEY]).expect("output");
     let out1 = RoundOutput::decode(in_force.round, &in_force.output).expect("decode");
     assert_eq!(
@@ -1163,39 +1209,12 @@ fn a_bid_sealed_before_a_validator_set_change_opens_with_the_new_sets_shares() {
 #[test]
 fn reshare_rounds_follow_the_decided_set_and_never_reuse_numbers() {
     use super::reshare::DkgKey;
-    use super::reshare_tests::round_zero;
     use xa_types::modules::{
-        dkg::{self as d, DkgGenesis, DkgRound, RegisterKeyArgs, RoundStatus},
+        dkg::{self as d, DkgRound, RegisterKeyArgs, RoundStatus},
         governance::{self as gov, ProposalAction, ProposeArgs},
     };
-    let (old, out0, shares0) = round_zero();
-    let validator = |i: u8| xa_types::GenesisValidator {
-        name: format!("v{i}"),
-        consensus_key: key(Suite::Ed25519, 100 + i)
-            .public_key()
-            .as_bytes()
-            .to_vec(),
-        p2p_address: format!("127.0.0.1:{}", 9000 + i as u16),
-    };
-    let validators: Vec<_> = (0..4).map(validator).collect();
-    let golden = GoldenGenesis {
-        dkg: DkgGenesis {
-            output: out0.output.clone(),
-            keys: validators
-                .iter()
-                .zip(old.iter())
-                .map(|(v, k)| RegisterKeyArgs {
-                    consensus_key: v.consensus_key.clone(),
-                    dkg_key: k.public(),
-                })
-                .collect(),
-        },
-        validators,
-        key: out0.key.clone(),
-        shares: shares0.clone(),
-        epoch_length: u64::MAX,
-    };
-    let mut b = Bench::golden(Suite::Ed25519, golden);
+    let validator = reshare_validator;
+    let mut b = reshare_bench(Suite::Ed25519, u64::MAX);
     let govern = |b: &mut Bench, action: ProposalAction| {
         let r = b.call(
             OP,
@@ -1282,4 +1301,164 @@ fn reshare_rounds_follow_the_decided_set_and_never_reuse_numbers() {
         },
     );
     assert_eq!(open(&b).expect("round").round, 4);
+}
+
+/// Issue #5: a dealer log with a valid signature over a bad dealing (here: a holder dealing a
+/// share that is not its own) neither stalls a reshare nor lets its dealer choose the outcome.
+/// A `finish` over too few valid dealings is refused and the round stays open for the other
+/// dealers; only when every dealer's log is in and too few are valid (two bad of four: more
+/// than `f`) does the round fail, and the next round completes once enough deal honestly.
+#[test]
+fn a_bad_dealing_neither_stalls_a_reshare_nor_counts() {
+    use super::reshare::{DkgKey, RoundOutput};
+    use super::reshare_tests::round_zero;
+    use xa_types::modules::{
+        dkg::{self as d, DkgOutput, DkgRound, RegisterKeyArgs, RoundStatus},
+        governance::{self as gov, ProposalAction, ProposalIdArgs, ProposeArgs},
+        validators::NEXT_KEY,
+    };
+    let (old, out0, shares0) = round_zero();
+    let mut b = reshare_bench(Suite::Ed25519, u64::MAX);
+    let t = b.publish();
+    for (i, c) in COMPANIES[..3].iter().enumerate() {
+        let r = b.bid(t, *c, 2_000 + i as u64);
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    let newcomer = DkgKey::from_seed([43; 32]);
+    let action = ProposalAction::AddValidator {
+        validator: reshare_validator(4),
+    };
+    let r = b.call(
+        OP,
+        &[],
+        Call::new(
+            gov::MODULE,
+            gov::PROPOSE,
+            &ProposeArgs {
+                action,
+                expires_at_ms: 10 * DAY,
+            },
+        ),
+    );
+    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    if !b.state.contains_key(NEXT_KEY) {
+        let r = b.call(
+            OP,
+            &[],
+            Call::new(gov::MODULE, gov::APPROVE, &ProposalIdArgs { id: 1 }),
+        );
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    let register = RegisterKeyArgs {
+        consensus_key: reshare_validator(4).consensus_key,
+        dkg_key: newcomer.public(),
+    };
+    let r = b.call(OP, &[], Call::new(d::MODULE, d::REGISTER_KEY, &register));
+    assert!(has_event(&r, "round_opened"), "{}", r.message);
+
+    let deal = |b: &mut Bench, round: u64, log: Vec<u8>| {
+        let r = b.call(
+            OP,
+            &[],
+            Call::new(d::MODULE, d::DEAL, &d::DealArgs { round, log }),
+        );
+        assert_eq!(r.status, TxStatus::Success, "{} {}", r.code, r.message);
+    };
+    let finish = |b: &mut Bench, round: u64, logs: u32| {
+        b.call(
+            OP,
+            &[],
+            Call::new(d::MODULE, d::FINISH, &d::FinishArgs { round, logs }),
+        )
+    };
+    let open_round = |b: &Bench| -> DkgRound { decode(&b.state[d::ROUND_KEY]).expect("round") };
+    // Dealer `i` deals honestly, or (`bad`) deals the share of dealer `i + 1` under its own
+    // signature: the log identifies it, and only checking the dealing shows it is wrong.
+    let dealing = |record: &DkgRound, i: usize, bad: bool| {
+        let round = crate::dkg::round_of("test", record, &out0.output).expect("round");
+        let share = &shares0[if bad { (i + 1) % 4 } else { i }];
+        let log = round
+            .deal(
+                &old[i],
+                Some(share),
+                [record.round as u8 * 16 + i as u8; 32],
+            )
+            .expect("deal");
+        assert_eq!(round.identify(&log), Ok(old[i].public()));
+        log
+    };
+
+    // Round 1: two of the four holders deal badly (more than f = 1).
+    let r1 = open_round(&b);
+    assert_eq!((r1.round, r1.required), (1, 3));
+    for (i, bad) in [(0, true), (1, true), (2, false)] {
+        let log = dealing(&r1, i, bad);
+        deal(&mut b, 1, log);
+    }
+    // Three logs, one valid: refused, and nothing changes, since dealer 3 may still deal.
+    let before = b.state.clone();
+    let r = finish(&mut b, 1, 3);
+    assert_eq!(r.code, ErrorCode::InvalidState.as_str(), "{}", r.message);
+    assert!(r.message.contains("stays open"), "{}", r.message);
+    for k in [d::ROUND_KEY, d::OUTPUT_KEY, THRESHOLD_KEY] {
+        assert_eq!(
+            b.state.get(k),
+            before.get(k),
+            "{}",
+            String::from_utf8_lossy(k)
+        );
+    }
+    let log = dealing(&r1, 3, false);
+    deal(&mut b, 1, log);
+    // Every dealer's log is in and only two are valid: the round fails, round 2 opens.
+    let r = finish(&mut b, 1, 4);
+    assert!(has_event(&r, "round_failed"), "{} {}", r.code, r.message);
+    assert!(has_event(&r, "round_opened"), "{} {}", r.code, r.message);
+    let failed: DkgRound = decode(&b.state[&d::round_key(1)]).expect("record");
+    assert_eq!(failed.status, RoundStatus::Failed);
+    let in_force: DkgOutput = decode(&b.state[d::OUTPUT_KEY]).expect("output");
+    assert_eq!(in_force.round, 0, "the old key stays in force");
+
+    // Round 2: one bad dealer (f = 1) posts first; the first three logs hold two valid
+    // dealings, so `finish` over them is refused, and the round waits for the fourth.
+    let r2 = open_round(&b);
+    assert_eq!((r2.round, r2.dealers.len()), (2, 4));
+    for (i, bad) in [(0, true), (1, false), (2, false)] {
+        let log = dealing(&r2, i, bad);
+        deal(&mut b, 2, log);
+    }
+    let r = finish(&mut b, 2, 3);
+    assert_eq!(r.code, ErrorCode::InvalidState.as_str(), "{}", r.message);
+    assert_eq!(open_round(&b).status, RoundStatus::Open);
+    let log = dealing(&r2, 3, false);
+    deal(&mut b, 2, log);
+    let r = finish(&mut b, 2, 4);
+    assert!(has_event(&r, "reshared"), "{} {}", r.code, r.message);
+    let done: DkgRound = decode(&b.state[&d::round_key(2)]).expect("record");
+    assert_eq!((&done.status, done.dealt.len()), (&RoundStatus::Done, 4));
+    let in_force: DkgOutput = decode(&b.state[d::OUTPUT_KEY]).expect("output");
+    let out2 = RoundOutput::decode(in_force.round, &in_force.output).expect("decode");
+    assert_eq!(out2.group_key(), out0.group_key(), "same group key");
+
+    // The new players recover shares from the logs on chain (the bad one among them is
+    // skipped), and a quorum of them opens the bids sealed under round 0.
+    let logs = crate::dkg::logs_of(&b.state, &done).expect("logs");
+    let round = crate::dkg::round_of("test", &done, &out0.output).expect("round");
+    let players = [&newcomer, &old[0], &old[1], &old[2]];
+    b.shares = players
+        .iter()
+        .map(|k| {
+            let (o, share) = round.play(&logs, k, [0; 32]).expect("play");
+            assert_eq!(o, out2);
+            share
+        })
+        .collect();
+    b.time_ms = DEADLINE;
+    b.ok(AGENCY, CLOSE, &TenderIdArgs { tender: t });
+    b.time_ms = OPENING;
+    for i in 0..4 {
+        let r = b.share(t, i);
+        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    }
+    assert_eq!(b.opening(t).valid, 3);
 }

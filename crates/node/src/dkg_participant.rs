@@ -3,9 +3,17 @@
 //! the consensus path and post `dkg.finish`, and recover this node's share of a finished round
 //! in which it is a player.
 //!
-//! Driven by the tender opener's thread (one thread signs all of the node's own transactions,
-//! so nonces never race). Dealing and observing take seconds of CPU; they run there, never on
-//! the committer or the consensus tasks.
+//! Runs on a thread of its own, started with the tender opener's (`tender_opener::start`);
+//! both post through the node's account (`node_account`), which serializes nonces. Dealing and
+//! observing take seconds of CPU; they run there, never on the committer, the consensus tasks
+//! or the opener.
+//!
+//! # Faulty dealers
+//! Every dealer of the open round deals, even once `required` logs are on chain: a log can
+//! carry a valid signature over a bad dealing. After each commit that brought a log, the node
+//! computes the output over all logs on chain (memoized) and posts `finish` naming that many
+//! logs only if they hold enough valid dealings, or if every dealer's log is in (then the
+//! round fails on chain and a new one opens).
 //!
 //! # Durability
 //! Shares live in a [`ShareStore`]: one file per round, written to a temporary file, synced,
@@ -18,7 +26,7 @@ use crate::chain::Chain;
 use std::path::{Path, PathBuf};
 use xa_execution::{StateView, dkg, reshare};
 use xa_types::{
-    Call, Hash, KeyPair, Suite, Transaction, TxBody, decode,
+    Call, Suite, decode,
     modules::dkg::{
         DEAL, DealArgs, DkgOutput, DkgRound, FINISH, FinishArgs, MODULE, OUTPUT_KEY, ROUND_KEY,
         output_at_key, round_key,
@@ -27,8 +35,6 @@ use xa_types::{
 
 /// Commits to wait before re-posting a dealing or `finish` that has not reached the chain.
 const RETRY_AFTER: u64 = 10;
-/// Heights a posted transaction stays valid.
-const EXPIRY: u64 = 50;
 
 /// Why reading or writing a DKG file failed.
 #[derive(Debug, thiserror::Error)]
@@ -150,8 +156,8 @@ pub struct Participant {
     pub store: ShareStore,
     /// Round → height at which this node last posted its dealing.
     dealt: std::collections::BTreeMap<u64, u64>,
-    /// Round → height at which this node last posted `finish`.
-    finished: std::collections::BTreeMap<u64, u64>,
+    /// (Round, logs) → height at which this node last posted `finish` over that many logs.
+    finished: std::collections::BTreeMap<(u64, u32), u64>,
 }
 
 fn read<T: borsh::BorshDeserialize>(view: &impl StateView, key: &[u8]) -> Option<T> {
@@ -198,11 +204,8 @@ impl Participant {
         let Some(record) = read::<DkgRound>(&view, ROUND_KEY) else {
             return calls;
         };
-        let due = |posted: &std::collections::BTreeMap<u64, u64>| {
-            posted
-                .get(&record.round)
-                .is_none_or(|h| height >= h + RETRY_AFTER)
-        };
+        let retry =
+            |posted: Option<&u64>| posted.is_none_or(|h| height >= h.saturating_add(RETRY_AFTER));
         let round = match dkg::round_of(chain_id, &record, &in_force.output) {
             Ok(r) => r,
             Err(e) => {
@@ -210,58 +213,76 @@ impl Participant {
                 return calls;
             }
         };
-        if (record.dealt.len() as u32) < record.required {
-            let dealer = record.dealers.contains(&self.public);
-            if dealer && !record.dealt.contains(&self.public) && due(&self.dealt) {
-                match self.store.get(record.previous) {
-                    None => tracing::warn!(
-                        round = record.round,
-                        previous = record.previous,
-                        "a dealer without its share of the previous round cannot deal"
-                    ),
-                    Some(share) => {
-                        let seed = self.deal_seed(chain_id, record.round);
-                        match round.deal(&self.key, Some(&share), seed) {
-                            Ok(log) => {
-                                tracing::info!(round = record.round, "dealt");
-                                // From the tip now: dealing took a while.
-                                self.dealt.insert(record.round, chain.tip().0);
-                                calls.push(Call::new(
-                                    MODULE,
-                                    DEAL,
-                                    &DealArgs {
-                                        round: record.round,
-                                        log,
-                                    },
-                                ));
-                            }
-                            Err(e) => tracing::warn!(round = record.round, "cannot deal: {e}"),
+        let dealer = record.dealers.contains(&self.public);
+        if dealer && !record.dealt.contains(&self.public) && retry(self.dealt.get(&record.round)) {
+            match self.store.get(record.previous) {
+                None => tracing::warn!(
+                    round = record.round,
+                    previous = record.previous,
+                    "a dealer without its share of the previous round cannot deal"
+                ),
+                Some(share) => {
+                    let seed = self.deal_seed(chain_id, record.round);
+                    match round.deal(&self.key, Some(&share), seed) {
+                        Ok(log) => {
+                            tracing::info!(round = record.round, "dealt");
+                            // From the tip now: dealing took a while.
+                            self.dealt.insert(record.round, chain.tip().0);
+                            calls.push(Call::new(
+                                MODULE,
+                                DEAL,
+                                &DealArgs {
+                                    round: record.round,
+                                    log,
+                                },
+                            ));
                         }
+                        Err(e) => tracing::warn!(round = record.round, "cannot deal: {e}"),
                     }
                 }
             }
-        } else if due(&self.finished) {
-            // The agreed logs are on chain: compute the output here (memoized), then post
-            // `finish`, whose execution finds it.
-            match dkg::logs_of(&view, &record).map(|logs| {
+        }
+        let logs = record.dealt.len() as u32;
+        if logs >= record.required && retry(self.finished.get(&(record.round, logs))) {
+            // Compute the output over the logs on chain here (memoized), then post `finish`
+            // naming them, whose execution finds it.
+            match dkg::logs_of(&view, &record).map(|on_chain| {
                 dkg::observe_round(
                     chain_id,
                     chain.genesis.suite,
                     &record,
                     &in_force.output,
-                    &logs,
+                    &on_chain,
                 )
             }) {
-                Ok(r) => {
-                    if let Err(e) = r {
-                        tracing::warn!(round = record.round, "round fails: {e}");
-                    }
-                    self.finished.insert(record.round, chain.tip().0);
+                Ok(Ok(_)) => {
+                    self.finished.insert((record.round, logs), chain.tip().0);
                     calls.push(Call::new(
                         MODULE,
                         FINISH,
                         &FinishArgs {
                             round: record.round,
+                            logs,
+                        },
+                    ));
+                }
+                Ok(Err(e)) if (logs as usize) < record.dealers.len() => {
+                    // Some logs are bad: wait for the dealers that have not dealt yet (never
+                    // retry over these logs; another log changes the count).
+                    tracing::warn!(round = record.round, logs, "waiting for more dealings: {e}");
+                    self.finished.insert((record.round, logs), u64::MAX);
+                }
+                Ok(Err(e)) => {
+                    // Every dealer dealt and too few are valid: `finish` fails the round on
+                    // chain, which opens the next one.
+                    tracing::warn!(round = record.round, "round fails: {e}");
+                    self.finished.insert((record.round, logs), chain.tip().0);
+                    calls.push(Call::new(
+                        MODULE,
+                        FINISH,
+                        &FinishArgs {
+                            round: record.round,
+                            logs,
                         },
                     ));
                 }
@@ -305,31 +326,6 @@ impl Participant {
             Err(e) => tracing::warn!(round = record.round, "cannot play: {e}"),
         }
     }
-}
-
-/// Sign `calls` as the node's account from `nonce` on.
-pub fn sign(
-    chain_id: &str,
-    account: Hash,
-    key: &KeyPair,
-    nonce: u64,
-    height: u64,
-    calls: Vec<Call>,
-) -> Vec<Transaction> {
-    calls
-        .into_iter()
-        .zip(nonce..)
-        .map(|(call, nonce)| {
-            TxBody {
-                chain_id: chain_id.to_string(),
-                sender: account,
-                nonce,
-                expiry_height: height + EXPIRY,
-                call,
-            }
-            .sign(key)
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -381,7 +377,7 @@ mod tests {
     }
 }
 
-/// Five nodes' opener threads (four genesis holders, one newcomer) drive a reshare on one chain:
+/// Five nodes' opener and DKG threads (four genesis holders, one newcomer) drive a reshare on one chain:
 /// they deal, finish, play and persist their shares with no help from the test, which only
 /// submits the governance decision and the key registration and builds and commits blocks.
 #[cfg(test)]
@@ -397,6 +393,7 @@ mod node_tests {
             tender::BidContent,
         },
     };
+    use xa_types::{KeyPair, TxBody};
 
     const CHAIN: &str = "xa-dkg-node-test";
     const OP: u8 = 200;

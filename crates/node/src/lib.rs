@@ -23,6 +23,7 @@ pub mod chain;
 pub mod config;
 pub mod dkg_participant;
 pub mod engine;
+pub mod node_account;
 pub mod orchestrator;
 pub mod service;
 pub mod tender_opener;

@@ -4,22 +4,24 @@
 //!
 //! The share is this node's share of the threshold key in force (`tender/threshold_round`): the
 //! genesis share from `tender-share.json` (trusted dealer, devnet only) for round 0, a reshared
-//! one from the [`ShareStore`] after that. With a DKG key the same thread also does the node's
-//! resharing duties ([`Participant`]). Transactions are signed with the node's registered
-//! account (`account_key`). Runs on its own thread, fed by the chain's commit listener; it never
-//! blocks the committer.
+//! one from the [`ShareStore`] after that. With a DKG key the node's resharing duties
+//! ([`Participant`]) run on a second thread, so that a dealing (seconds of CPU) never delays an
+//! opening share. Both post through the node's registered account ([`NodeAccount`], from
+//! `account_key`), which serializes nonces. Each thread is fed by the chain's commit listener;
+//! neither blocks the committer.
 
 use crate::{
     chain::Chain,
     dkg_participant::{Participant, ShareStore, key_round},
+    node_account::NodeAccount,
 };
 use std::{
     collections::BTreeMap,
     sync::{Arc, mpsc},
 };
-use xa_execution::{StateView, policy, sealing};
+use xa_execution::{StateView, sealing};
 use xa_types::{
-    Address, Call, KeyPair,
+    Call, KeyPair,
     modules::tender::{
         AWAITING_OPEN_KEY, MODULE, OPEN_SHARE, OpenShareArgs, Tender, TenderStatus, shares_key,
         shares_round_key, tender_key,
@@ -55,14 +57,29 @@ pub fn read_share_file(path: &std::path::Path) -> Result<Vec<u8>, OpenerError> {
 struct Opener {
     chain: Arc<Chain>,
     store: ShareStore,
-    participant: Option<Participant>,
-    key: KeyPair,
-    account: Address,
+    account: Arc<NodeAccount>,
     /// (Tender id, key round) → height at which this node last posted its share.
     posted: BTreeMap<(u64, u64), u64>,
 }
 
-/// Start the opener thread: shares from `store`, resharing duties if `participant` is given.
+/// Commits of the chain, as (height, consensus time), to a thread that skips the ones already
+/// superseded when it gets to them (its steps can take seconds).
+fn commits(chain: &Chain) -> impl FnMut() -> Option<(u64, u64)> + use<> {
+    let (tx, rx) = mpsc::channel::<(u64, u64)>();
+    chain.on_commit(move |c| {
+        let _ = tx.send((c.block.header.height, c.block.header.time_ms));
+    });
+    move || {
+        let mut latest = rx.recv().ok()?;
+        while let Ok(newer) = rx.try_recv() {
+            latest = newer;
+        }
+        Some(latest)
+    }
+}
+
+/// Start the opener thread (shares from `store`) and, if `participant` is given, the thread of
+/// the node's resharing duties; both post as the account of `key`.
 pub fn start(
     chain: Arc<Chain>,
     store: ShareStore,
@@ -72,35 +89,36 @@ pub fn start(
     if let Some(share) = store.get(key_round(&chain.committed_view())) {
         sealing::share_index(&share).map_err(|e| OpenerError::Share(e.to_string()))?;
     }
-    let account = policy::key_owner(&chain.committed_view(), &key.public_key())
-        .map_err(|e| OpenerError::Account(e.message))?
-        .ok_or_else(|| OpenerError::Account("the key belongs to no registered account".into()))?;
-    let (tx, rx) = mpsc::channel::<(u64, u64)>();
-    chain.on_commit(move |c| {
-        let _ = tx.send((c.block.header.height, c.block.header.time_ms));
-    });
+    let account =
+        Arc::new(NodeAccount::new(chain.clone(), key).map_err(|e| OpenerError::Account(e.0))?);
     let dkg = participant.is_some();
+    if let Some(mut participant) = participant {
+        let chain = chain.clone();
+        let account = account.clone();
+        let mut next = commits(&chain);
+        std::thread::Builder::new()
+            .name("dkg-participant".into())
+            .spawn(move || {
+                // Build the eVRF setup now, not inside the first block that needs it.
+                let _ = xa_execution::reshare::setup();
+                while let Some((height, _)) = next() {
+                    account.post(participant.step(&chain, height));
+                }
+            })
+            .map_err(|e| OpenerError::Share(format!("spawning the DKG participant: {e}")))?;
+    }
+    let mut next = commits(&chain);
     let mut opener = Opener {
         chain,
         store,
-        participant,
-        key,
         account,
         posted: BTreeMap::new(),
     };
     std::thread::Builder::new()
         .name("tender-opener".into())
         .spawn(move || {
-            if opener.participant.is_some() {
-                // Build the eVRF setup now, not inside the first block that needs it.
-                let _ = xa_execution::reshare::setup();
-            }
-            while let Ok(mut latest) = rx.recv() {
-                // Steps can take seconds (dealing): skip commits that are already superseded.
-                while let Ok(newer) = rx.try_recv() {
-                    latest = newer;
-                }
-                opener.step(latest.0, latest.1);
+            while let Some((height, time_ms)) = next() {
+                opener.step(height, time_ms);
             }
         })
         .map_err(|e| OpenerError::Share(format!("spawning the opener: {e}")))?;
@@ -140,10 +158,7 @@ impl Opener {
     }
 
     fn step(&mut self, height: u64, time_ms: u64) {
-        let mut calls = match self.participant.as_mut() {
-            Some(p) => p.step(&self.chain, height),
-            None => Vec::new(),
-        };
+        let mut calls = Vec::new();
         let chain_id = self.chain.genesis.chain_id.clone();
         let round = key_round(&self.chain.committed_view());
         if let Some(share) = self.store.get(round)
@@ -175,19 +190,6 @@ impl Opener {
                 }
             }
         }
-        if calls.is_empty() {
-            return;
-        }
-        // The tip may have moved on while this step ran: expire from it, not from `height`.
-        let nonce = self.chain.next_nonce(&self.account);
-        let tip = self.chain.tip().0.max(height);
-        let txs =
-            crate::dkg_participant::sign(&chain_id, self.account, &self.key, nonce, tip, calls);
-        for r in self.chain.submit(txs) {
-            match r {
-                Ok(hash) => tracing::info!(%hash, "posted node transaction"),
-                Err(e) => tracing::warn!("node transaction refused: {}: {}", e.code, e.message),
-            }
-        }
+        self.account.post(calls);
     }
 }

@@ -20,6 +20,7 @@ use xa_types::{
 };
 
 mod auth;
+mod dkg;
 mod evidence;
 mod identity;
 mod tender;
@@ -649,6 +650,7 @@ fn served_routes() -> Vec<(String, String)> {
     let src = [
         include_str!("../../src/lib.rs"),
         include_str!("../../src/evidence.rs"),
+        include_str!("../../src/dkg.rs"),
         include_str!("../../src/tender.rs"),
     ]
     .concat();

@@ -14,7 +14,7 @@ fn kp(seed: u8) -> KeyPair {
     KeyPair::from_seed(Suite::Ed25519, &[seed; 32]).expect("key")
 }
 
-fn tender_node(threshold: ThresholdKey) -> Node {
+pub(super) fn tender_node(threshold: ThresholdKey) -> Node {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = kp(1);
     let mut g = genesis(Suite::Ed25519, &key);

@@ -7,12 +7,20 @@
 //! share holders. When governance decides a new set (`validators/next`) whose members all have
 //! DKG keys and differ from the holders, a [`DkgRound`] opens ([`ROUND_KEY`]) with a fresh
 //! round number ([`NEXT_ROUND_KEY`]; never reused): dealers are the current holders, players
-//! the next set. Each dealer's node posts one signed dealer log ([`DEAL`]) until the round holds
-//! `required` logs: these are the agreed set. Then any node posts [`FINISH`]: the module
-//! computes the public output from those logs, checks the group key is unchanged, and puts it in
-//! force (new `tender/threshold`, [`OUTPUT_KEY`]), keeping the round's record ([`round_key`])
-//! and logs ([`log_key`]) so the players recover their shares from exactly that set. If too few
-//! of the logs are valid the round fails and a new one (a new number) opens.
+//! the next set. Each dealer's node posts one signed dealer log ([`DEAL`]); every dealer may
+//! deal while the round is open. Once the round holds at least `required` logs, any node posts
+//! [`FINISH`] naming how many logs (the first `logs`, in chain order) the output is computed
+//! from: the module computes the public output from those, checks the group key is unchanged,
+//! and puts it in force (new `tender/threshold`, [`OUTPUT_KEY`]), keeping the round's record
+//! ([`round_key`], its `dealt` cut to the logs used) and logs ([`log_key`]) so the players
+//! recover their shares from exactly that set.
+//!
+//! A dealer log can carry a valid signature over a bad dealing (a faulty or malicious
+//! dealer). Such a log only fails a `finish` over a prefix that holds too few valid dealings:
+//! that `finish` is refused and changes nothing, the round stays open, and a later `finish`
+//! over more logs succeeds once `required` valid dealings are among them. Only when every
+//! dealer's log is in and fewer than `required` are valid (more than `f` faulty holders, beyond
+//! the fault model) does the round fail; a new one (a new number) then opens.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -95,7 +103,9 @@ pub struct DkgRound {
     pub players: Vec<Vec<u8>>,
     /// Valid dealings needed.
     pub required: u32,
-    /// Dealers that posted a log, in chain order (their logs are under [`log_key`]).
+    /// Dealers that posted a log, in chain order (their logs are under [`log_key`]). Once the
+    /// round is done: only those whose logs the output was computed from (the first
+    /// `FinishArgs::logs`).
     pub dealt: Vec<Vec<u8>>,
     /// Height at which it opened.
     pub opened_height: u64,
@@ -118,6 +128,10 @@ pub struct DealArgs {
 pub struct FinishArgs {
     /// The open round's number.
     pub round: u64,
+    /// How many of the round's logs, the first in chain order, the output is computed from:
+    /// at least `required`, at most the number on chain. Naming them makes `finish` a pure
+    /// function of logs already on chain, so a node can compute its result ahead of time.
+    pub logs: u32,
 }
 
 /// Arguments of [`REGISTER_KEY`].
