@@ -193,6 +193,16 @@ impl Net {
     /// Build a network of `cfg.nodes` nodes, the first `cfg.genesis_validators` of them genesis
     /// validators, link every pair, and start all of them.
     pub async fn start_with(context: deterministic::Context, cfg: NetConfig) -> Self {
+        Self::start_custom(context, cfg, |_, _| {}).await
+    }
+
+    /// Like [`Net::start_with`], with `edit` changing the genesis (given the nodes' consensus
+    /// keys) before any node starts.
+    pub async fn start_custom(
+        context: deterministic::Context,
+        cfg: NetConfig,
+        edit: impl FnOnce(&mut Genesis, &[ed25519::PublicKey]),
+    ) -> Self {
         let keys: Vec<ed25519::PrivateKey> = (0..cfg.nodes as u64)
             .map(ed25519::PrivateKey::from_seed)
             .collect();
@@ -240,6 +250,8 @@ impl Net {
             tender_min_publicity_ms_devnet_only: None,
             tender_dkg_trusted_setup_devnet_only: None,
         };
+        let mut genesis = genesis;
+        edit(&mut genesis, &pks);
         genesis.validate().expect("test genesis is valid");
 
         // The simulated network has one global allow-list: the latest tracked set. It starts

@@ -1,5 +1,6 @@
 //! Seeded deterministic-runtime tests of a 4-validator network: steady progress, crash and
-//! restart, partition and heal, and run-to-run determinism.
+//! restart, partition and heal, run-to-run determinism, validator-set changes, and resharing the
+//! tender key to a new set.
 //!
 //! Everything runs in simulated time on `commonware_runtime::deterministic` with
 //! `commonware_p2p::simulated`; deadlines are simulated, never wall-clock.
@@ -10,3 +11,4 @@ mod determinism;
 mod epochs;
 mod partition;
 mod progress;
+mod reshare;
