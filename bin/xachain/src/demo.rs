@@ -503,9 +503,8 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     d.send(&winner, request_call)?;
     let r = d.review_and_approve(&supervisor, &owner)?;
     let approved_ms = payroll_started.elapsed().as_millis() as u64;
-    // A small payroll is posted line by line, so the request's history shows every posting as
-    // its own version (a key's history keeps one version per block); a large one is posted at
-    // once (consecutive nonces sharing blocks), or it would take a block per worker.
+    // The bank posts every line at once (consecutive nonces, so they share blocks); the
+    // request's history still shows each posting as its own version (one per transaction).
     let postings_started = Instant::now();
     let postings: Vec<(&KeyPair, Call)> = (0..args.workers)
         .map(|line| {
@@ -522,13 +521,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         .iter()
         .map(|(_, c)| xa_types::encode(c).len())
         .sum::<usize>();
-    if args.workers <= 10 {
-        for (key, call) in postings {
-            d.send(key, call)?;
-        }
-    } else {
-        d.send_all(postings)?;
-    }
+    d.send_all(postings)?;
     let postings_ms = postings_started.elapsed().as_millis() as u64;
     let payroll_txs = 3 + args.workers;
     d.say(&format!(

@@ -281,9 +281,11 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
             println!("proven:     {s}");
         }
         for r in &records {
+            // Several transactions of one block may each leave a version: name the writer.
             println!(
-                "record:     at height {}: {}",
+                "record:     at height {} by transaction {}: {}",
                 r["height"],
+                r["tx_hash"].as_str().unwrap_or_default(),
                 r["record"].as_str().unwrap_or_default()
             );
         }

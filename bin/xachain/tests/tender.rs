@@ -556,6 +556,13 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     assert_eq!(requests_history.len(), 9);
     let writers: BTreeSet<Hash> = requests_history.iter().map(|(h, _)| *h).collect();
     assert_eq!(writers.len(), 9);
+    // The bank sends its postings at once, so they usually share blocks: each is still its own
+    // version (one per transaction), several at one height.
+    let heights: BTreeSet<u64> = versions(&payroll_pkg).iter().map(|v| v.height).collect();
+    println!(
+        "payroll request history: 9 versions in {} blocks",
+        heights.len()
+    );
     let mut forged = payroll_pkg.clone();
     if let Record::History(h) = &mut forged.record {
         // Claim the first posting's transaction wrote the retry's version too.

@@ -38,6 +38,8 @@
 //! - A failed call applies none of its writes; its nonce is still consumed so it cannot replay.
 //! - Signatures are verified by the caller (batched) before execution; execution checks that the
 //!   signing keys belong to the sender.
+//! - Execution knows nothing about key histories beyond reporting, for tracked keys only, each
+//!   transaction's resulting value ([`BlockOutcome::versions`]); the node appends the links.
 
 pub mod dkg;
 pub mod governance;
@@ -56,6 +58,7 @@ use xa_types::{
     TxError, TxStatus, address_of, decode, encode,
     modules::accounts::{Account, account_key},
     modules::governance::PARAMS_KEY,
+    modules::history,
     modules::identity::{
         AUDITOR, CHAIN_ADMIN, ORG_ADMIN, ORG_LIST_KEY, Org, OrgStatus, key_index_key, org_key,
     },
@@ -289,9 +292,38 @@ pub struct BlockOutcome {
     pub included: Vec<usize>,
     /// Transactions left out in [`Mode::Build`], with why.
     pub excluded: Vec<(usize, TxError)>,
-    /// For each key a successful call wrote, the hash of the last transaction that wrote it
-    /// (the key-history chain records it; see `xa_types::modules::history`).
-    pub writers: BTreeMap<Vec<u8>, Hash>,
+    /// Every write of a tracked key (`xa_types::modules::history::is_tracked`), in block order:
+    /// one entry per (transaction, key) it wrote, with the value that transaction left, then
+    /// the writes the chain made itself at the end of the block (zero transaction hash). The
+    /// node appends one key-history link per entry. Untracked keys (accounts, nonces, indexes)
+    /// are not reported.
+    pub versions: Vec<KeyVersion>,
+}
+
+/// One transaction's write of a tracked key: a version in the key's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyVersion {
+    /// The state key.
+    pub key: Vec<u8>,
+    /// The transaction that wrote it (zero for a write by the chain itself).
+    pub tx_hash: Hash,
+    /// The value it left, `None` for a deletion.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Move `writes` (made by `tx_hash`) into `into`, reporting each tracked key's new value to
+/// `versions`. Untracked keys cost one prefix check.
+fn apply_writes(into: &mut Writes, writes: Writes, tx_hash: Hash, versions: &mut Vec<KeyVersion>) {
+    for (key, value) in writes {
+        if history::is_tracked(&key) {
+            versions.push(KeyVersion {
+                key: key.clone(),
+                tx_hash,
+                value: value.clone(),
+            });
+        }
+        into.insert(key, value);
+    }
 }
 
 /// Why a block could not be executed.
@@ -625,10 +657,12 @@ impl Executor {
             let receipt_index = outcome.receipts.len() as u32;
             let receipt = match result {
                 Ok(()) => {
-                    for key in output.writes.keys() {
-                        outcome.writers.insert(key.clone(), tx_hash);
-                    }
-                    overlay.writes.extend(output.writes);
+                    apply_writes(
+                        &mut overlay.writes,
+                        output.writes,
+                        tx_hash,
+                        &mut outcome.versions,
+                    );
                     Receipt {
                         tx_hash,
                         height: block.height,
@@ -644,10 +678,12 @@ impl Executor {
                 }
                 Err(e) => {
                     // A failed call keeps only the writes it marked as kept on failure.
-                    for key in output.kept_on_failure.keys() {
-                        outcome.writers.insert(key.clone(), tx_hash);
-                    }
-                    overlay.writes.extend(output.kept_on_failure);
+                    apply_writes(
+                        &mut overlay.writes,
+                        output.kept_on_failure,
+                        tx_hash,
+                        &mut outcome.versions,
+                    );
                     Receipt {
                         tx_hash,
                         height: block.height,
@@ -662,7 +698,7 @@ impl Executor {
             outcome.receipts.push(receipt);
             outcome.included.push(index);
         }
-        self.end_block(&mut overlay, block.height)?;
+        self.end_block(&mut overlay, block.height, &mut outcome.versions)?;
         outcome.writes = overlay.writes;
         Ok(outcome)
     }
@@ -728,7 +764,12 @@ impl Executor {
     /// What happens after a block's last transaction: at the last height of an epoch, a
     /// validator set decided by governance ([`validators::NEXT_KEY`]) comes into force for the
     /// next epoch ([`validators::SET_KEY`]).
-    fn end_block(&self, overlay: &mut Overlay<'_>, height: u64) -> Result<(), StateError> {
+    fn end_block(
+        &self,
+        overlay: &mut Overlay<'_>,
+        height: u64,
+        versions: &mut Vec<KeyVersion>,
+    ) -> Result<(), StateError> {
         if !validators::is_last_in_epoch(height, self.epoch_length) {
             return Ok(());
         }
@@ -738,10 +779,11 @@ impl Executor {
         let mut set: ValidatorSet =
             decode(&bytes).map_err(|e| StateError(format!("corrupt validators/next: {e}")))?;
         set.epoch = validators::epoch_of(height, self.epoch_length) + 1;
-        overlay
-            .writes
-            .insert(validators::SET_KEY.to_vec(), Some(encode(&set)));
-        overlay.writes.insert(validators::NEXT_KEY.to_vec(), None);
+        let writes = Writes::from([
+            (validators::SET_KEY.to_vec(), Some(encode(&set))),
+            (validators::NEXT_KEY.to_vec(), None),
+        ]);
+        apply_writes(&mut overlay.writes, writes, Hash::default(), versions);
         Ok(())
     }
 }

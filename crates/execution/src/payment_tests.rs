@@ -472,6 +472,110 @@ fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference
     assert_eq!(s.contract(root).paid_wage_out, 1_500);
 }
 
+/// Several bank postings to one payment request in ONE block: the executor reports one version
+/// of the request per posting transaction, in block order, each with the value that posting
+/// left (so the request's history shows every posting and who made it), and nothing for
+/// untracked keys (accounts, bank references) or for a failed posting that wrote nothing.
+#[test]
+fn postings_in_one_block_each_leave_their_own_version_of_the_request() {
+    let mut s = funded();
+    let root = s.root;
+    let lines: Vec<PayrollLine> = (0..3)
+        .map(|i| PayrollLine {
+            worker: worker(i),
+            account: format!("acct-{i}"),
+            amount: 400,
+        })
+        .collect();
+    let r = s.approved(GC, OWNER, payroll(root, lines));
+    let post = |line: u32, bank_ref: &str, success: bool| {
+        (
+            BANK_OFFICER,
+            Call::new(
+                MODULE,
+                POST_TRANSFER,
+                &PostTransferArgs {
+                    request: r,
+                    line,
+                    bank_ref: bank_ref.into(),
+                    success,
+                },
+            ),
+        )
+    };
+    let (hashes, out) = s.b.block(vec![
+        post(0, "B-0", true),
+        post(1, "B-1", false),
+        post(0, "B-0", true), // a re-sent posting: refused, writes nothing
+        post(2, "B-2", true),
+    ]);
+    let codes: Vec<&str> = out.receipts.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["", "", "ALREADY_EXISTS", ""]);
+    let request: Vec<(Hash, PaymentRequest)> = out
+        .versions
+        .iter()
+        .filter(|v| v.key == request_key(r))
+        .map(|v| {
+            (
+                v.tx_hash,
+                decode(v.value.as_deref().expect("set")).expect("request"),
+            )
+        })
+        .collect();
+    let writers: Vec<Hash> = request.iter().map(|(h, _)| *h).collect();
+    assert_eq!(writers, [hashes[0], hashes[1], hashes[3]]);
+    let paid = |q: &PaymentRequest| q.transfers.iter().filter(|t| t.bank_ref.is_some()).count();
+    let failed = |q: &PaymentRequest| {
+        q.transfers
+            .iter()
+            .map(|t| t.failed_refs.len())
+            .sum::<usize>()
+    };
+    let steps: Vec<(usize, usize, RequestStatus)> = request
+        .iter()
+        .map(|(_, q)| (paid(q), failed(q), q.status))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (1, 0, RequestStatus::Approved),
+            (1, 1, RequestStatus::PartiallyPaid),
+            (2, 1, RequestStatus::PartiallyPaid),
+        ]
+    );
+    // The last version is the block's value of the key.
+    assert_eq!(
+        out.writes[&request_key(r)].as_deref(),
+        out.versions
+            .iter()
+            .rev()
+            .find(|v| v.key == request_key(r))
+            .and_then(|v| v.value.as_deref())
+    );
+    // Every version is of a tracked key, in block order of its transactions.
+    assert!(
+        out.versions
+            .iter()
+            .all(|v| xa_types::modules::history::is_tracked(&v.key))
+    );
+    assert!(
+        !out.versions
+            .iter()
+            .any(|v| v.key.starts_with(b"payment/bank_ref/"))
+    );
+    let order: Vec<usize> = out
+        .versions
+        .iter()
+        .map(|v| {
+            hashes
+                .iter()
+                .position(|h| *h == v.tx_hash)
+                .expect("a transaction")
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+}
+
 /// Cost of a 1 000-worker payroll: request size, and the time to execute the request, its
 /// review and approval, and the bank's 1 000 postings. `--ignored --nocapture payroll_cost`.
 #[test]

@@ -189,6 +189,46 @@ impl Bench {
         r
     }
 
+    /// Execute `calls` `(signer, call)` as the transactions of one block at the current time;
+    /// returns their hashes (block order) and the block's outcome, whose writes are applied.
+    pub(super) fn block(&mut self, calls: Vec<(u8, Call)>) -> (Vec<Hash>, BlockOutcome) {
+        self.height += 1;
+        let txs: Vec<Transaction> = calls
+            .into_iter()
+            .map(|(seed, call)| {
+                let nonce = self.nonces.entry(seed).or_default();
+                let body = TxBody {
+                    chain_id: "test".into(),
+                    sender: address_of(&key(self.suite, seed).public_key()),
+                    nonce: *nonce,
+                    expiry_height: u64::MAX,
+                    call,
+                };
+                *nonce += 1;
+                body.sign(&key(self.suite, seed))
+            })
+            .collect();
+        let out = self
+            .ex
+            .execute_block(
+                &self.state,
+                BlockContext {
+                    height: self.height,
+                    time_ms: self.time_ms,
+                },
+                &txs,
+                Mode::Verify,
+            )
+            .expect("executes");
+        for (k, v) in &out.writes {
+            match v {
+                Some(v) => self.state.insert(k.clone(), v.clone()),
+                None => self.state.remove(k),
+            };
+        }
+        (txs.iter().map(|t| t.hash(self.suite)).collect(), out)
+    }
+
     pub(super) fn ok<A: borsh::BorshSerialize>(
         &mut self,
         seed: u8,

@@ -294,6 +294,15 @@ fn next_validator_set_takes_effect_at_the_epoch_boundary() {
     assert_eq!(set1.epoch, 1);
     assert_eq!(set1.validators, next.validators);
     assert_eq!(out.writes[NEXT_KEY], None);
+    // The set's new version is the chain's own write (zero hash); `validators/next` is untracked.
+    assert_eq!(
+        out.versions,
+        vec![KeyVersion {
+            key: SET_KEY.to_vec(),
+            tx_hash: Hash::default(),
+            value: out.writes[SET_KEY].clone(),
+        }]
+    );
 }
 
 fn validators(n: u8) -> Vec<xa_types::GenesisValidator> {

@@ -447,8 +447,9 @@ impl LightClient {
             .map_err(|e| err(ErrorKind::Proof, "proof", e.to_string()))
     }
 
-    /// Check that `versions` (oldest first) is the complete history of `key` as of the verified
-    /// block at `height`: their hash chain must end in the history head proven by `proof`.
+    /// Check that `versions` (oldest first; several at one height in the block's transaction
+    /// order) is the complete history of `key` as of the verified block at `height`: their hash
+    /// chain must end in the history head proven by `proof`.
     pub fn verify_history(
         &self,
         height: u64,
@@ -464,11 +465,11 @@ impl LightClient {
             ));
         }
         for (i, w) in versions.windows(2).enumerate() {
-            if w[1].height <= w[0].height {
+            if w[1].height < w[0].height {
                 return Err(err(
                     ErrorKind::Mismatch,
                     &format!("versions[{}].height", i + 1),
-                    "versions must be in strictly increasing height order",
+                    "versions must be in increasing height order",
                 ));
             }
         }

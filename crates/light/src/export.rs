@@ -34,6 +34,10 @@ pub enum ExportError {
 
 type Result<T> = std::result::Result<T, ExportError>;
 
+/// The versions one block wrote of one key, in block order: `(writing transaction, value)`,
+/// `None` for a deletion.
+pub type BlockVersions = Vec<(Hash, Option<Vec<u8>>)>;
+
 /// What a node must provide to build evidence packages.
 pub trait EvidenceSource {
     /// Height of the last committed block.
@@ -49,8 +53,12 @@ pub trait EvidenceSource {
     fn state_proof(&self, key: &[u8], height: u64) -> Result<(Option<Vec<u8>>, StateProof)>;
     /// A state value at `height`.
     fn state_get(&self, key: &[u8], height: u64) -> Result<Option<Vec<u8>>>;
-    /// Every version of `key` up to `height`: `(height, value)`.
+    /// Every version of `key` up to `height`: `(height, value)`, one per block that wrote it
+    /// (the block's final value).
     fn versions(&self, key: &[u8], height: u64) -> Result<Vec<(u64, Option<Vec<u8>>)>>;
+    /// The versions the block at `height` wrote of `key`, in block order: `(writing
+    /// transaction, value)`; `None` when it stored none (it wrote the key at most once).
+    fn block_versions(&self, key: &[u8], height: u64) -> Result<Option<BlockVersions>>;
     /// Where a transaction is: `(height, index)`.
     fn tx_location(&self, tx_hash: &Hash) -> Result<Option<(u64, u32)>>;
     /// A committed transaction's receipt.
@@ -90,6 +98,11 @@ impl EvidenceSource for Store {
     }
     fn versions(&self, key: &[u8], height: u64) -> Result<Vec<(u64, Option<Vec<u8>>)>> {
         Store::versions(self, key, height).map_err(st)
+    }
+    fn block_versions(&self, key: &[u8], height: u64) -> Result<Option<BlockVersions>> {
+        Ok(Store::block_versions(self, key, height)
+            .map_err(st)?
+            .map(|v| v.into_iter().map(|(t, v)| (Hash(t), v)).collect()))
     }
     fn tx_location(&self, tx_hash: &Hash) -> Result<Option<(u64, u32)>> {
         Store::tx_location(self, &tx_hash.0).map_err(st)
@@ -312,22 +325,48 @@ pub fn state<S: EvidenceSource + ?Sized>(
     b.finish(Record::State(s))
 }
 
-/// The complete history of `key` up to `height` (versions oldest first), read from the history
-/// head's versions.
+/// The complete history of `key` up to `height` (versions oldest first, in block order within a
+/// block), read from the history head's versions: a block that appended one link is one
+/// version (the head's transaction, the state's value at that height); a block that appended
+/// `n > 1` (`n` transactions wrote the key) has its `n` versions stored beside it
+/// ([`EvidenceSource::block_versions`]).
 pub fn versions_of<S: EvidenceSource + ?Sized>(
     src: &S,
     key: &[u8],
     height: u64,
 ) -> Result<Vec<Version>> {
     let mut out = Vec::new();
+    let mut count = 0u64;
     for (h, head) in src.versions(&history::head_key(key), height)? {
         let Some(head) = head else { continue };
         let head: HistoryHead = decode(&head).map_err(st)?;
-        out.push(Version {
+        let appended = head.count.checked_sub(count).ok_or_else(|| {
+            ExportError::Storage(format!(
+                "history head of the key shrank from {count} to {} versions at height {h}",
+                head.count
+            ))
+        })?;
+        count = head.count;
+        if appended == 1 {
+            out.push(Version {
+                height: h,
+                tx_hash: head.tx_hash,
+                value: src.state_get(key, h)?,
+            });
+            continue;
+        }
+        let block = src.block_versions(key, h)?.unwrap_or_default();
+        if block.len() as u64 != appended {
+            return Err(ExportError::Unavailable(format!(
+                "block {h} appended {appended} versions of the key but the node holds {}",
+                block.len()
+            )));
+        }
+        out.extend(block.into_iter().map(|(tx_hash, value)| Version {
             height: h,
-            tx_hash: head.tx_hash,
-            value: src.state_get(key, h)?,
-        });
+            tx_hash,
+            value,
+        }));
     }
     Ok(out)
 }

@@ -9,9 +9,11 @@ use crate::block::{BlockCfg, ChainBlock};
 use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use xa_execution::{BlockContext, ExecutionError, Executor, Mode, StateError, StateView};
+use xa_execution::{
+    BlockContext, ExecutionError, Executor, KeyVersion, Mode, StateError, StateView,
+};
 use xa_mempool::Mempool;
-use xa_storage::{BlockCommit, PendingState, Store};
+use xa_storage::{BlockCommit, BlockVersions, PendingState, Store};
 use xa_types::{
     Block, Genesis, Hash, Header, Receipt, Suite, Transaction, decode, encode, merkle,
     modules::accounts::{Account, account_key},
@@ -48,6 +50,9 @@ pub struct Executed {
     pub state: Arc<PendingState>,
     /// Its receipts.
     pub receipts: Vec<Receipt>,
+    /// The per-transaction versions of tracked keys it wrote more than once, stored with it on
+    /// commit (see [`add_history`]).
+    pub key_versions: Vec<(Vec<u8>, BlockVersions)>,
 }
 
 /// A block just committed, as announced to listeners.
@@ -163,7 +168,17 @@ impl Chain {
                 store: &store,
                 layers: &[],
             };
-            add_history(suite, &view, &mut writes, &BTreeMap::new(), 0)?;
+            // Genesis writes each key once, by the chain itself (zero transaction hash).
+            let versions: Vec<KeyVersion> = writes
+                .iter()
+                .filter(|(k, _)| history::is_tracked(k))
+                .map(|(k, v)| KeyVersion {
+                    key: k.clone(),
+                    tx_hash: Hash::default(),
+                    value: v.clone(),
+                })
+                .collect();
+            add_history(suite, &view, &mut writes, versions, 0)?;
             let state = Arc::new(store.prepare(&[], writes, 0)?);
             let block = genesis_block(&genesis, Hash(state.root));
             let cb = ChainBlock::new(suite, block);
@@ -175,6 +190,7 @@ impl Chain {
                 state,
                 txs: Vec::new(),
                 indexes: Vec::new(),
+                key_versions: Vec::new(),
             })?;
         }
         let (h, hash) = store
@@ -503,7 +519,7 @@ impl Chain {
         let included: Vec<Transaction> = outcome.included.iter().map(|i| txs[*i].clone()).collect();
         let included_hashes: Vec<Hash> = outcome.included.iter().map(|i| hashes[*i]).collect();
         let mut writes = outcome.writes;
-        add_history(self.suite, &view_, &mut writes, &outcome.writers, height)?;
+        let key_versions = add_history(self.suite, &view_, &mut writes, outcome.versions, height)?;
         let state = Arc::new(self.store.prepare(&states, writes, height)?);
         let header = Header {
             height,
@@ -534,7 +550,7 @@ impl Chain {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "built block"
         );
-        self.remember(&block, state, outcome.receipts);
+        self.remember(&block, state, outcome.receipts, key_versions);
         Ok(Some(block))
     }
 
@@ -643,7 +659,8 @@ impl Chain {
             return reject("receipts_root does not match execution".into());
         }
         let mut writes = outcome.writes;
-        add_history(self.suite, &view_, &mut writes, &outcome.writers, h.height)?;
+        let key_versions =
+            add_history(self.suite, &view_, &mut writes, outcome.versions, h.height)?;
         let state = Arc::new(self.store.prepare(&states, writes, h.height)?);
         if Hash(state.root) != h.state_root {
             return reject("state_root does not match execution".into());
@@ -656,7 +673,7 @@ impl Chain {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "verified block"
         );
-        self.remember(block, state, outcome.receipts);
+        self.remember(block, state, outcome.receipts, key_versions);
         Ok(true)
     }
 
@@ -673,13 +690,20 @@ impl Chain {
     }
 
     /// Keep a speculative execution result until its height is committed.
-    fn remember(&self, block: &ChainBlock, state: Arc<PendingState>, receipts: Vec<Receipt>) {
+    fn remember(
+        &self,
+        block: &ChainBlock,
+        state: Arc<PendingState>,
+        receipts: Vec<Receipt>,
+        key_versions: Vec<(Vec<u8>, BlockVersions)>,
+    ) {
         lock(&self.pending).insert(
             block.hash(),
             Arc::new(Executed {
                 block: block.clone(),
                 state,
                 receipts,
+                key_versions,
             }),
         );
     }
@@ -721,6 +745,7 @@ impl Chain {
             state: executed.state.clone(),
             txs,
             indexes: Vec::new(),
+            key_versions: executed.key_versions.clone(),
         })?;
         {
             let mut pending = lock(&self.pending);
@@ -754,33 +779,54 @@ impl Chain {
     }
 }
 
-/// Append one history link per tracked key in `writes` (see [`xa_types::modules::history`]),
+/// Append one history link per version in `versions` (the executor's writes of tracked keys, in
+/// block order; see [`xa_types::modules::history`]) and write each key's new head into `writes`,
 /// reading the previous heads through `view`. Part of the state transition: proposers and
-/// voters both call it on the executor's writes before computing the state root.
+/// voters both call it on the executor's output before computing the state root.
+///
+/// Returns, for each key written more than once in the block, its versions in block order: the
+/// state keeps only the block's final value, so these are stored beside the block
+/// ([`BlockCommit::key_versions`]) for the key's history to be listed in full. A key written once
+/// costs nothing more: its version is the head's transaction and the state's value.
 fn add_history(
     suite: Suite,
     view: &View<'_>,
     writes: &mut BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    writers: &BTreeMap<Vec<u8>, Hash>,
+    versions: Vec<KeyVersion>,
     height: u64,
-) -> Result<(), ChainError> {
-    let tracked: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes
-        .iter()
-        .filter(|(k, _)| history::is_tracked(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (key, value) in tracked {
+) -> Result<Vec<(Vec<u8>, BlockVersions)>, ChainError> {
+    // Group by key; the sort is stable, so block order is kept within a key.
+    let mut versions = versions;
+    versions.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut multi = Vec::new();
+    let mut it = versions.into_iter().peekable();
+    while let Some(first) = it.next() {
+        let key = first.key;
         let head_key = history::head_key(&key);
         let prev = match view.get(&head_key).map_err(|e| ChainError::Invalid(e.0))? {
             Some(b) => decode::<HistoryHead>(&b)
                 .map_err(|e| ChainError::Invalid(format!("corrupt history head: {e}")))?,
             None => HistoryHead::default(),
         };
-        let writer = writers.get(&key).copied().unwrap_or_default();
-        let next = prev.next(suite, height, writer, value.as_deref());
-        writes.insert(head_key, Some(encode(&next)));
+        let mut head = prev.next(suite, height, first.tx_hash, first.value.as_deref());
+        let mut last = (first.tx_hash.0, first.value);
+        let mut earlier: BlockVersions = Vec::new();
+        while let Some(v) = it.next_if(|v| v.key == key) {
+            head = head.next(suite, height, v.tx_hash, v.value.as_deref());
+            earlier.push(std::mem::replace(&mut last, (v.tx_hash.0, v.value)));
+        }
+        debug_assert_eq!(
+            writes.get(&key),
+            Some(&last.1),
+            "the last version of a key is the block's value"
+        );
+        writes.insert(head_key, Some(encode(&head)));
+        if !earlier.is_empty() {
+            earlier.push(last);
+            multi.push((key, earlier));
+        }
     }
-    Ok(())
+    Ok(multi)
 }
 
 /// Most transactions accepted in one gossip message.

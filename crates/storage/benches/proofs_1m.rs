@@ -43,6 +43,7 @@ fn run(algo: HashAlgo, keys: u64) {
                 state,
                 txs: vec![],
                 indexes: vec![],
+                key_versions: vec![],
             })
             .expect("commit");
     }

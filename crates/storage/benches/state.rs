@@ -46,6 +46,7 @@ fn run(algo: HashAlgo) {
                 state,
                 txs: vec![],
                 indexes: vec![],
+                key_versions: vec![],
             })
             .expect("commit");
         t_commit += t.elapsed().as_secs_f64();

@@ -40,12 +40,20 @@
 //! | `indexes`       | `len u16 ‖ index name ‖ key`          | value                                  |
 //! | `meta`          | utf-8 key                             | value (node-local, not consensus)      |
 //! | `history`       | `level u8 ‖ index u64`                | perfect subtree root `[32]`            |
+//! | `key_versions`  | `key hash [32] ‖ height u64`          | `borsh(Vec<(tx hash [32], Option<value>)>)` |
 //!
 //! The `history` keyspace holds the block-hash history tree (RFC 6962 layout, leaf `i` = hash of
 //! block `i`): each perfect subtree is written once, in the batch of the block that completes it
 //! (about two entries per block). Any root, inclusion proof or consistency proof over the first
 //! `n` blocks is computed from `O(log n)` of them. It is kept only for stores whose first block is
 //! height 0.
+//!
+//! The state tree keeps one value per key and height: a block's final value. `key_versions` keeps
+//! what it cannot, the per-transaction versions of a key that one block wrote more than once
+//! ([`BlockCommit::key_versions`], [`Store::block_versions`]), so a key's history can list every
+//! version with the transaction that wrote it. The caller decides which keys (the node: tracked
+//! keys written by two or more transactions of the block); a block that writes a key once stores
+//! nothing here.
 //!
 //! Historical reads ([`Store::get`]) take the newest `jmt_values` entry for the key hash at or
 //! below the version (one reverse range scan); proofs walk the tree. [`Store::get_latest`] reads
@@ -57,7 +65,8 @@
 //! # Durability
 //!
 //! Everything for one block (tree nodes, values, latest values, state root,
-//! block, hashes, certificate, tx index, receipts, extra indexes and the `chain/latest` pointer)
+//! block, hashes, certificate, tx index, receipts, extra indexes, key versions and the
+//! `chain/latest` pointer)
 //! is written by [`Store::commit_block`] in **one** fjall write batch, which fjall journals as a
 //! single checksummed record and which is fsynced (`PersistMode::SyncAll`) before the call
 //! returns. On recovery fjall truncates a torn journal tail, so after a crash (even `kill -9` or
@@ -78,7 +87,7 @@ mod tree;
 pub use error::{ProofError, StorageError};
 pub use hash::HashAlgo;
 pub use proof::{ProofLeaf, ProofSibling, StateProof, verify_proof};
-pub use store::{BlockCommit, Store, Version};
+pub use store::{BlockCommit, BlockVersions, Store, Version};
 pub use tree::{EMPTY_ROOT, PendingState};
 
 #[cfg(test)]

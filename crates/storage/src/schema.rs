@@ -30,6 +30,9 @@ pub(crate) const RECEIPTS: &str = "receipts";
 pub(crate) const INDEXES: &str = "indexes";
 /// utf-8 key → value (node-local, not consensus state).
 pub(crate) const META: &str = "meta";
+/// `key hash [32] ‖ height u64` → `borsh(Vec<(tx hash [32], Option<value>)>)`: the versions one
+/// block wrote of one key, in block order ([`crate::BlockCommit::key_versions`]).
+pub(crate) const KEY_VERSIONS: &str = "key_versions";
 /// `level u8 ‖ index u64` → root `[32]` of the perfect subtree of the block-hash history tree
 /// over leaves `index·2^level ..< (index+1)·2^level` (level 0: leaf hash `H(0x00 ‖ block hash)`).
 pub(crate) const HISTORY: &str = "history";

@@ -12,6 +12,10 @@ use std::sync::{Arc, Mutex, RwLock};
 /// One committed version of a key: `(height, value)`, `None` for a deletion.
 pub type Version = (u64, Option<Vec<u8>>);
 
+/// The versions one block wrote of one key, in block order: `(writing transaction's hash,
+/// value)`, `None` for a deletion.
+pub type BlockVersions = Vec<([u8; 32], Option<Vec<u8>>)>;
+
 /// Everything written for one block by [`Store::commit_block`], in one atomic, durable batch.
 #[derive(Debug, Clone)]
 pub struct BlockCommit {
@@ -29,6 +33,10 @@ pub struct BlockCommit {
     pub txs: Vec<([u8; 32], Vec<u8>)>,
     /// Extra secondary-index entries `(index name, key, value)`, read back with [`Store::index_get`].
     pub indexes: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// Per-transaction versions of keys this block wrote more than once, `(key, versions in
+    /// block order)`, read back with [`Store::block_versions`]. The state keeps only a block's
+    /// final value of a key; these are the intermediate ones (the caller chooses the keys).
+    pub key_versions: Vec<(Vec<u8>, BlockVersions)>,
 }
 
 struct Keyspaces {
@@ -46,6 +54,7 @@ struct Keyspaces {
     indexes: Keyspace,
     meta: Keyspace,
     history: Keyspace,
+    key_versions: Keyspace,
 }
 
 struct Inner {
@@ -107,6 +116,7 @@ impl Store {
             indexes: open(schema::INDEXES)?,
             meta: open(schema::META)?,
             history: open(schema::HISTORY)?,
+            key_versions: open(schema::KEY_VERSIONS)?,
         };
         match ks.chain.get(schema::CHAIN_ALGO)? {
             Some(raw) => {
@@ -439,6 +449,7 @@ impl Store {
             + state.writes.len()
             + 2 * tx_count as usize
             + commit.indexes.len()
+            + commit.key_versions.len()
             + 6;
         let mut batch = fjall::OwnedWriteBatch::with_capacity(inner.db.clone(), cap)
             .durability(Some(PersistMode::SyncAll));
@@ -478,6 +489,15 @@ impl Store {
         }
         for (key, (_, _, value)) in index_keys.into_iter().zip(commit.indexes) {
             batch.insert(&ks.indexes, key, value);
+        }
+        for (key, versions) in &commit.key_versions {
+            let raw = borsh::to_vec(versions)
+                .map_err(|e| StorageError::Corrupt(format!("encode key versions: {e}")))?;
+            batch.insert(
+                &ks.key_versions,
+                schema::value_key(&inner.algo.hash(key), commit.height).to_vec(),
+                raw,
+            );
         }
         for (level, index, root) in self.history_append(commit.height, &commit.block_hash)? {
             batch.insert(
@@ -630,6 +650,23 @@ impl Store {
             out.push((height, schema::decode_value(&v)?));
         }
         Ok(out)
+    }
+
+    /// The versions the block at `height` wrote of `key`, as passed in
+    /// [`BlockCommit::key_versions`]; `None` when that block stored none for it (it wrote the key
+    /// at most once, or not at all).
+    pub fn block_versions(
+        &self,
+        key: &[u8],
+        height: u64,
+    ) -> Result<Option<BlockVersions>, StorageError> {
+        let k = schema::value_key(&self.inner.algo.hash(key), height);
+        match self.inner.ks.key_versions.get(k)? {
+            None => Ok(None),
+            Some(raw) => borsh::from_slice(&raw)
+                .map(Some)
+                .map_err(|e| StorageError::Corrupt(format!("bad key versions record: {e}"))),
+        }
     }
 
     /// Node-local metadata (not part of consensus state), e.g. the genesis hash.

@@ -164,8 +164,10 @@ impl TestChain {
         f.encode().to_vec()
     }
 
-    /// Commit one block with `txs` and state `writes` `(key, value, writer tx)`; certify it with
-    /// 3 of the epoch's 4 validators unless `certify` is `Some(false)`.
+    /// Commit one block with `txs` and state `writes` `(key, value, writer tx)` in block order
+    /// (a key may be written by several transactions: each write is one version of its history,
+    /// and the state keeps the last); certify it with 3 of the epoch's 4 validators unless
+    /// `certify` is `Some(false)`.
     pub fn commit(
         &mut self,
         txs: Vec<Transaction>,
@@ -181,9 +183,13 @@ impl TestChain {
         };
         let epoch = validators::epoch_of(height, l);
         let mut w: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-        let mut writers = BTreeMap::new();
+        // Each tracked key's versions in this block, in block order (as the node's executor
+        // reports them).
+        let mut versions: BTreeMap<Vec<u8>, xa_light::export::BlockVersions> = BTreeMap::new();
         for (k, v, t) in writes {
-            writers.insert(k.clone(), t);
+            if history::is_tracked(&k) {
+                versions.entry(k.clone()).or_default().push((t, v.clone()));
+            }
             w.insert(k, v);
         }
         if validators::is_last_in_epoch(height, l) {
@@ -194,6 +200,10 @@ impl TestChain {
                         validators: vals.clone(),
                     };
                     w.insert(validators::SET_KEY.to_vec(), Some(encode(&set)));
+                    versions
+                        .entry(validators::SET_KEY.to_vec())
+                        .or_default()
+                        .push((Hash::default(), Some(encode(&set))));
                     (k, vals)
                 }
                 None => (self.keys[&epoch].clone(), vec![]),
@@ -201,24 +211,22 @@ impl TestChain {
             let _ = vals;
             self.keys.insert(epoch + 1, k);
         }
-        let tracked: Vec<(Vec<u8>, Option<Vec<u8>>)> = w
-            .iter()
-            .filter(|(k, _)| history::is_tracked(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (k, v) in tracked {
+        let mut key_versions = Vec::new();
+        for (k, vs) in versions {
             let hk = history::head_key(&k);
-            let prev: HistoryHead = self
+            let mut head: HistoryHead = self
                 .store
                 .get_latest(&hk)
                 .unwrap()
                 .map(|b| xa_types::decode(&b).unwrap())
                 .unwrap_or_default();
-            let writer = writers.get(&k).copied().unwrap_or_default();
-            w.insert(
-                hk,
-                Some(encode(&prev.next(suite, height, writer, v.as_deref()))),
-            );
+            for (t, v) in &vs {
+                head = head.next(suite, height, *t, v.as_deref());
+            }
+            w.insert(hk, Some(encode(&head)));
+            if vs.len() > 1 {
+                key_versions.push((k, vs.into_iter().map(|(t, v)| (t.0, v)).collect()));
+            }
         }
         let state = Arc::new(self.store.prepare(&[], w, height).expect("prepare"));
         let hashes: Vec<Hash> = txs.iter().map(|t| t.hash(suite)).collect();
@@ -272,6 +280,7 @@ impl TestChain {
                     .map(|(h, r)| (h.0, encode(r)))
                     .collect(),
                 indexes: vec![],
+                key_versions,
             })
             .expect("commit");
         self.frontier.push(suite, &hash);
@@ -331,6 +340,19 @@ impl TestChain {
         self.commit(
             vec![],
             vec![(key.to_vec(), value.map(<[u8]>::to_vec), writer)],
+            None,
+        )
+    }
+
+    /// Write a raw tracked value several times in one block, once per transaction `writer`
+    /// (block order).
+    pub fn write_many(&mut self, key: &[u8], writes: &[(Option<&[u8]>, Hash)]) -> u64 {
+        self.commit(
+            vec![],
+            writes
+                .iter()
+                .map(|(v, t)| (key.to_vec(), v.map(<[u8]>::to_vec), *t))
+                .collect(),
             None,
         )
     }

@@ -139,7 +139,7 @@ fn history_detects_removed_duplicated_reordered_versions() {
             let d = v[1].clone();
             v.insert(1, d);
         });
-        assert!(e.part.starts_with("record.versions[2]"), "duplicated: {e}");
+        assert_eq!(e.part, "record.proof", "duplicated: {e}");
         let e = edit(&|v| v.swap(1, 2));
         assert!(e.part.starts_with("record.versions"), "reordered: {e}");
         // Reordered with heights rewritten to look increasing: the chain catches it.
@@ -151,6 +151,114 @@ fn history_detects_removed_duplicated_reordered_versions() {
         assert_eq!(e.part, "record.proof", "values swapped: {e}");
         let e = edit(&|v| v[0].tx_hash = Hash([9; 32]));
         assert_eq!(e.part, "record.proof", "writer altered: {e}");
+    }
+}
+
+/// Several transactions of one block write the same key: one version each, in block order, all
+/// at that height; the exporter lists them from the node's stored block versions, and leaving
+/// out, altering, reordering or re-attributing an intermediate one fails.
+#[test]
+fn history_keeps_every_transactions_version_within_a_block() {
+    for suite in SUITES {
+        let mut c = TestChain::new(suite, u64::MAX);
+        let key = b"payment/request/7".to_vec();
+        let h1 = c.write(&key, Some(b"submitted"), Hash([1; 32]));
+        let h2 = c.write_many(
+            &key,
+            &[
+                (Some(b"line 0 paid"), Hash([2; 32])),
+                (Some(b"line 1 paid"), Hash([3; 32])),
+                (Some(b"line 2 paid"), Hash([4; 32])),
+            ],
+        );
+        c.empty(1);
+        let h3 = c.write_many(
+            &key,
+            &[(None, Hash([5; 32])), (Some(b"again"), Hash([6; 32]))],
+        );
+        c.empty(1);
+        // Only blocks writing the key twice or more store their versions.
+        assert!(c.store.block_versions(&key, h1).unwrap().is_none());
+        assert_eq!(
+            c.store.block_versions(&key, h2).unwrap().map(|v| v.len()),
+            Some(3)
+        );
+
+        let p = export::history(&c.store, &c.genesis, &key, None).expect("export");
+        let Record::History(h) = &p.record else {
+            panic!()
+        };
+        let got: Vec<(u64, Hash, Option<&[u8]>)> = h
+            .versions
+            .iter()
+            .map(|v| (v.height, v.tx_hash, v.value.as_deref()))
+            .collect();
+        let want: Vec<(u64, Hash, Option<&[u8]>)> = vec![
+            (h1, Hash([1; 32]), Some(b"submitted")),
+            (h2, Hash([2; 32]), Some(b"line 0 paid")),
+            (h2, Hash([3; 32]), Some(b"line 1 paid")),
+            (h2, Hash([4; 32]), Some(b"line 2 paid")),
+            (h3, Hash([5; 32]), None),
+            (h3, Hash([6; 32]), Some(b"again")),
+        ];
+        assert_eq!(got, want);
+        let r = verify_bytes(&bytes(&p), None).expect("verifies");
+        assert!(
+            r.statements[0].contains("exactly 6 versions"),
+            "{:?}",
+            r.statements
+        );
+        // A history as of the block with three writes ends with its last one.
+        let at = export::history(&c.store, &c.genesis, &key, Some(h2 + 1)).expect("export");
+        let Record::History(a) = &at.record else {
+            panic!()
+        };
+        assert_eq!(a.versions.len(), 4);
+        verify_bytes(&bytes(&at), None).expect("verifies");
+
+        let edit = |f: &dyn Fn(&mut Vec<xa_types::modules::history::Version>)| {
+            let mut bad = p.clone();
+            if let Record::History(h) = &mut bad.record {
+                f(&mut h.versions);
+            }
+            reject(&bad)
+        };
+        for (what, e) in [
+            (
+                "intermediate omitted",
+                edit(&|v| {
+                    v.remove(2);
+                }),
+            ),
+            ("intermediates swapped", edit(&|v| v.swap(1, 2))),
+            (
+                "intermediate value altered",
+                edit(&|v| v[2].value = Some(b"line 1 paid twice".to_vec())),
+            ),
+            (
+                "intermediate re-attributed",
+                edit(&|v| v[2].tx_hash = Hash([4; 32])),
+            ),
+            (
+                "intermediate deleted",
+                edit(&|v| v[4].value = Some(b"never deleted".to_vec())),
+            ),
+            (
+                "block collapsed to its last version",
+                edit(&|v| {
+                    v.drain(1..3);
+                }),
+            ),
+            (
+                "intermediate moved to the next block",
+                edit(&|v| v[3].height = h2 + 1),
+            ),
+        ] {
+            assert_eq!(e.part, "record.proof", "{what}: {e}");
+        }
+        // Heights must still never decrease.
+        let e = edit(&|v| v[3].height = h1);
+        assert_eq!(e.part, "record.versions[3].height", "{e}");
     }
 }
 

@@ -164,3 +164,42 @@ fn clones_share_state_across_threads() {
     }
     handle.join().unwrap();
 }
+
+#[test]
+fn key_versions_are_kept_per_block_and_survive_reopen() {
+    for algo in ALGOS {
+        let dir = tempfile::tempdir().unwrap();
+        let versions = vec![
+            ([1u8; 32], Some(b"first".to_vec())),
+            ([2u8; 32], None),
+            ([3u8; 32], Some(b"third".to_vec())),
+        ];
+        {
+            let store = Store::open(dir.path(), algo).unwrap();
+            commit(&store, 0, chain_writes(0));
+            let p = Arc::new(
+                store
+                    .prepare(&[], writes(&[("rec/1", Some("third"))]), 1)
+                    .unwrap(),
+            );
+            let mut c = block_commit(1, p);
+            c.key_versions = vec![(b"rec/1".to_vec(), versions.clone())];
+            store.commit_block(c).unwrap();
+            // A rejected commit writes no versions.
+            let p = Arc::new(store.prepare(&[], writes(&[("rec/2", None)]), 2).unwrap());
+            let mut bad = block_commit(3, p);
+            bad.key_versions = vec![(b"rec/2".to_vec(), versions.clone())];
+            assert!(store.commit_block(bad).is_err());
+            assert_eq!(store.block_versions(b"rec/2", 3).unwrap(), None);
+        }
+        let store = Store::open(dir.path(), algo).unwrap();
+        assert_eq!(store.block_versions(b"rec/1", 1).unwrap(), Some(versions));
+        // Other heights and keys (a prefix, an extension) hold none.
+        assert_eq!(store.block_versions(b"rec/1", 0).unwrap(), None);
+        assert_eq!(store.block_versions(b"rec/1", 2).unwrap(), None);
+        assert_eq!(store.block_versions(b"rec/", 1).unwrap(), None);
+        assert_eq!(store.block_versions(b"rec/10", 1).unwrap(), None);
+        // The state keeps the block's final value only.
+        assert_eq!(store.get(b"rec/1", 1).unwrap(), Some(b"third".to_vec()));
+    }
+}

@@ -49,6 +49,7 @@ pub fn block_commit(height: u64, state: Arc<PendingState>) -> BlockCommit {
             height.to_be_bytes().to_vec(),
             format!("idx-{height}").into_bytes(),
         )],
+        key_versions: vec![],
     }
 }
 

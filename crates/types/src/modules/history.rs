@@ -4,8 +4,9 @@
 //! # Layout
 //! For every key with a tracked prefix ([`TRACKED`]), the state also holds, under
 //! [`head_key`]`(key)`, a [`HistoryHead`]: the number of versions, the head of the chain, and
-//! the height and transaction of the last version. Each block that writes the key (set or delete)
-//! appends one link:
+//! the height and transaction of the last version. Every transaction that writes the key (set or
+//! delete) appends one link, in block order, with the value it left; a block in which three
+//! transactions write the key appends three links at that height:
 //!
 //! ```text
 //! link_0 = 32 zero bytes
@@ -15,8 +16,10 @@
 //!
 //! A verifier given every version recomputes the chain and compares count and head with the
 //! proven [`HistoryHead`]: an omitted, duplicated, altered or reordered version changes the head.
-//! The writing transaction is the last transaction of the block that wrote the key; writes made
-//! by the chain itself (genesis, epoch changes) carry the zero hash.
+//! Versions are therefore ordered by height, and within a height by the writing transactions'
+//! order in the block; the node appends them from the executor's per-transaction writes of
+//! tracked keys. Writes made by the chain itself (genesis, epoch changes) carry the zero hash and
+//! come after the block's transactions.
 
 use crate::{Hash, Suite};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -70,7 +73,8 @@ pub struct HistoryHead {
 /// One version of a key.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Version {
-    /// Height of the block that wrote it.
+    /// Height of the block that wrote it (several versions may share a height: one per
+    /// transaction of that block that wrote the key).
     pub height: u64,
     /// The transaction that wrote it (zero for writes by the chain itself).
     pub tx_hash: Hash,

@@ -1,0 +1,190 @@
+//! Key histories keep one version per writing transaction: a block in which several
+//! transactions write one tracked key appends one link each, proposer and voter agree on it, and
+//! the committed store lists every version (with its transaction and value) for export.
+
+use std::sync::Arc;
+use xa_node::{Chain, chain::hash_algo};
+use xa_types::{
+    Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, Hash, KeyPair, Suite,
+    Transaction, TxBody, TxStatus, address_of, decode,
+    modules::{
+        governance::{self, Proposal, ProposalAction, ProposalIdArgs, ProposalStatus, ProposeArgs},
+        history::{self, HistoryHead},
+    },
+};
+
+const CHAIN: &str = "xa-history-test";
+
+fn key(seed: u8) -> KeyPair {
+    KeyPair::from_seed(Suite::Ed25519, &[seed; 32]).expect("key")
+}
+
+/// Two founding organizations, one administrator each (seeds 1 and 2).
+fn genesis() -> Genesis {
+    let org = |id: &str| GenesisOrg {
+        id: id.into(),
+        name: id.into(),
+        founding: true,
+    };
+    let admin = |seed: u8, org: &str| GenesisAccount {
+        name: format!("admin-{org}"),
+        public_key: key(seed).public_key(),
+        org: org.into(),
+        roles: vec!["org_admin".into()],
+    };
+    let g = Genesis {
+        chain_id: CHAIN.into(),
+        suite: Suite::Ed25519,
+        genesis_time_ms: 0,
+        validators: vec![GenesisValidator {
+            name: "v0".into(),
+            consensus_key: key(100).public_key().as_bytes().to_vec(),
+            p2p_address: "127.0.0.1:9100".into(),
+        }],
+        organizations: vec![org("a"), org("b")],
+        accounts: vec![admin(1, "a"), admin(2, "b")],
+        params: ChainParams::default(),
+        tender_threshold_trusted_dealer_devnet_only: None,
+        tender_min_publicity_ms_devnet_only: None,
+        tender_dkg_trusted_setup_devnet_only: None,
+    };
+    g.validate().expect("genesis");
+    g
+}
+
+fn open(dir: &std::path::Path) -> Arc<Chain> {
+    let g = genesis();
+    let store = xa_storage::Store::open(dir, hash_algo(g.suite)).expect("store");
+    Chain::open(g, store, xa_mempool::Config::default()).expect("chain")
+}
+
+fn tx(seed: u8, nonce: u64, method: &str, args: &impl borsh::BorshSerialize) -> Transaction {
+    TxBody {
+        chain_id: CHAIN.into(),
+        sender: address_of(&key(seed).public_key()),
+        nonce,
+        expiry_height: 1_000,
+        call: Call::new(governance::MODULE, method, args),
+    }
+    .sign(&key(seed))
+}
+
+fn propose(nonce: u64, max_block_txs: u64) -> Transaction {
+    let args = ProposeArgs {
+        action: ProposalAction::SetParam {
+            name: governance::PARAM_MAX_BLOCK_TXS.into(),
+            value: max_block_txs,
+        },
+        expires_at_ms: 3_600_000,
+    };
+    tx(1, nonce, governance::PROPOSE, &args)
+}
+
+#[test]
+fn every_transaction_writing_a_key_in_one_block_is_its_own_version() {
+    let (pdir, vdir) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let (proposer, voter) = (open(pdir.path()), open(vdir.path()));
+    // One block: proposal 1 created by a and approved (so executed) by b; proposal 2 created and
+    // cancelled by a. Each proposal record is written by two transactions of the block.
+    let txs = vec![
+        propose(0, 400),
+        tx(2, 0, governance::APPROVE, &ProposalIdArgs { id: 1 }),
+        propose(1, 300),
+        tx(1, 2, governance::CANCEL, &ProposalIdArgs { id: 2 }),
+    ];
+    let hashes: Vec<Hash> = txs.iter().map(|t| t.hash(Suite::Ed25519)).collect();
+    for r in proposer.submit(txs) {
+        r.expect("admitted");
+    }
+    let parent = proposer.tip_block().expect("genesis");
+    let block = proposer
+        .build(
+            &parent,
+            0,
+            1,
+            0,
+            key(100).public_key().as_bytes().to_vec(),
+            1_000,
+        )
+        .expect("build")
+        .expect("a block");
+    assert_eq!(block.tx_hashes(), hashes.as_slice(), "block order");
+    // The voter re-executes and reaches the same state root (history heads included).
+    assert!(voter.verify(&block, &parent, 1_000).expect("verify"));
+    let executed = proposer.executed(&block.hash()).expect("executed");
+    assert!(
+        executed
+            .receipts
+            .iter()
+            .all(|r| r.status == TxStatus::Success),
+        "{:?}",
+        executed.receipts
+    );
+    proposer.commit(&block, Vec::new()).expect("commit");
+    voter.commit(&block, Vec::new()).expect("commit");
+
+    for (chain, who) in [(&proposer, "proposer"), (&voter, "voter")] {
+        for (id, writers, statuses) in [
+            (
+                1,
+                [hashes[0], hashes[1]],
+                [ProposalStatus::Open, ProposalStatus::Executed],
+            ),
+            (
+                2,
+                [hashes[2], hashes[3]],
+                [ProposalStatus::Open, ProposalStatus::Cancelled],
+            ),
+        ] {
+            let k = governance::proposal_key(id);
+            assert!(history::is_tracked(&k));
+            let versions = xa_light::export::versions_of(&chain.store, &k, 1).expect("versions");
+            let got: Vec<(u64, Hash, ProposalStatus)> = versions
+                .iter()
+                .map(|v| {
+                    let p: Proposal = decode(v.value.as_deref().expect("set")).expect("proposal");
+                    (v.height, v.tx_hash, p.status)
+                })
+                .collect();
+            assert_eq!(
+                got,
+                vec![(1, writers[0], statuses[0]), (1, writers[1], statuses[1])],
+                "{who}: proposal {id}"
+            );
+            // The versions hash to the head in state, which names the last writer.
+            let head: HistoryHead = decode(
+                &chain
+                    .store
+                    .get(&history::head_key(&k), 1)
+                    .expect("read")
+                    .expect("head"),
+            )
+            .expect("head");
+            assert_eq!(HistoryHead::of(Suite::Ed25519, &versions), head, "{who}");
+            assert_eq!((head.count, head.tx_hash), (2, writers[1]));
+            // The last version is the state's value; the block's versions are stored beside it.
+            assert_eq!(
+                versions[1].value,
+                chain.store.get(&k, 1).expect("read"),
+                "{who}"
+            );
+            assert_eq!(
+                chain
+                    .store
+                    .block_versions(&k, 1)
+                    .expect("read")
+                    .map(|v| v.len()),
+                Some(2)
+            );
+        }
+    }
+    // A key written once in its block stores no block versions: its version comes from the head.
+    let org = xa_types::modules::identity::org_key("a");
+    assert_eq!(proposer.store.block_versions(&org, 0).expect("read"), None);
+    let v = xa_light::export::versions_of(&proposer.store, &org, 1).expect("versions");
+    assert_eq!(v.len(), 1);
+    assert_eq!((v[0].height, v[0].tx_hash), (0, Hash::default()));
+}
