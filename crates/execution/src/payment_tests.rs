@@ -2,7 +2,9 @@
 
 use super::tender_tests::{BANK_OFFICER, Bench, COMPANIES, DAY, OWNER, SUP, publicized};
 use super::*;
-use xa_types::{Call, modules::payment::*, modules::tender::TenderStatus};
+use xa_types::{
+    Call, modules::history::is_tracked, modules::payment::*, modules::tender::TenderStatus,
+};
 
 /// The general contractor (the tender's winner) and a subcontractor.
 const GC: u8 = COMPANIES[2];
@@ -472,8 +474,23 @@ fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference
     assert_eq!(s.contract(root).paid_wage_out, 1_500);
 }
 
-/// Cost of a 1 000-worker payroll: request size, and the time to execute the request, its
-/// review and approval, and the bank's 1 000 postings. `--ignored --nocapture payroll_cost`.
+/// State bytes a block's writes put into the tree: every key and value written, plus, for
+/// each tracked key, its history head (`history/<key>`, an 80-byte `HistoryHead`). The store
+/// keeps each value twice (latest and versioned), so disk writes are a multiple of this.
+fn written_bytes(writes: &Writes) -> (usize, usize) {
+    let mut bytes = 0;
+    for (k, v) in writes {
+        bytes += k.len() + v.as_ref().map_or(0, Vec::len);
+        if is_tracked(k) {
+            bytes += xa_types::modules::history::PREFIX.len() + k.len() + 80;
+        }
+    }
+    (writes.len(), bytes)
+}
+
+/// Cost of a 1 000-worker payroll: request size, the time to execute the request, its
+/// review and approval, and the bank's 1 000 postings, and the state bytes each writes.
+/// `--ignored --nocapture payroll_cost`.
 #[test]
 #[ignore = "measurement, not a check"]
 fn payroll_cost_of_1000_workers() {
@@ -493,17 +510,30 @@ fn payroll_cost_of_1000_workers() {
     let a = payroll(root, lines);
     let bytes = encode(&Call::new(MODULE, REQUEST, &a)).len();
     let start = std::time::Instant::now();
-    let id = s.approved(GC, OWNER, a);
+    s.ok(GC, REQUEST, &a);
+    let (request_keys, request_bytes) = written_bytes(&s.b.last_writes);
+    let id = s.last_request();
+    s.ok(SUP, REVIEW, &RequestIdArgs { request: id });
+    s.ok(OWNER, APPROVE, &RequestIdArgs { request: id });
     let approve = start.elapsed();
     let start = std::time::Instant::now();
+    let (mut keys, mut total, mut max) = (0, 0, 0);
     for line in 0..1000u32 {
         let r = s.post(id, line, &format!("W-{line}"), true);
         assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+        let (k, b) = written_bytes(&s.b.last_writes);
+        keys += k;
+        total += b;
+        max = max.max(b);
     }
     let post = start.elapsed();
     assert_eq!(s.request_rec(id).status, RequestStatus::Paid);
     println!(
         "1000-worker payroll: request call {bytes} bytes; request+review+approve {approve:?}; \
-         1000 postings (1000 transactions) {post:?}"
+         1000 postings (1000 transactions) {post:?}; the request wrote {request_keys} keys, \
+         {request_bytes} bytes; a posting writes {} keys, {} bytes on average (at most {max}), \
+         {total} bytes for all 1000",
+        keys / 1000,
+        total / 1000
     );
 }
