@@ -565,12 +565,10 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         .state(&contract_key(contract))?
         .ok_or_else(|| anyhow!("contract missing"))?;
     let mut requests = Vec::new();
-    for id in 1..=r {
-        if let Some(req) = d.state::<PaymentRequest>(&request_key(id))?
-            && req.contract == contract
-        {
-            requests.push(req);
-        }
+    for id in &c.requests {
+        requests.push(crate::tender_cmds::request_with_lines(
+            &d.client, *id, 0, 1_000, true,
+        )?);
     }
     let trail = serde_json::json!({
         "measured": {
@@ -592,7 +590,10 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         "tender": tender,
         "opening": opening,
         "contract": c,
-        "payments": requests,
+        "payments": requests
+            .iter()
+            .map(|(r, lines, _)| serde_json::json!({ "request": r, "lines": lines }))
+            .collect::<Vec<_>>(),
     });
     if d.json {
         println!("{}", serde_json::to_string_pretty(&trail)?);
@@ -615,7 +616,9 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         "contract {}: {} fen to {}, received {} (wage funds {}), wages paid {}",
         c.id, c.amount, c.payee, c.received, c.wage_received, c.paid_wage_out
     );
-    for req in &requests {
+    // A large payroll prints its first lines; `xachain payment show ID --all` has them all.
+    const SHOWN: usize = 10;
+    for (req, lines, _) in &requests {
         println!(
             "  request {} {:?}: {} fen, {}",
             req.id,
@@ -623,7 +626,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             req.amount,
             req.status.as_str()
         );
-        for tr in &req.transfers {
+        for tr in lines.iter().take(SHOWN) {
             println!(
                 "    {} -> {} {} fen  ref {}  failed {:?}",
                 tr.from,
@@ -631,6 +634,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
                 tr.amount,
                 tr.bank_ref.as_deref().unwrap_or("-"),
                 tr.failed_refs
+            );
+        }
+        if lines.len() > SHOWN {
+            println!(
+                "    … {} more lines (xachain payment show {} --all)",
+                lines.len() - SHOWN,
+                req.id
             );
         }
     }

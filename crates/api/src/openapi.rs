@@ -148,14 +148,18 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/contracts/{id}/trail": {"get": {
-                "summary": "Where every fen of a contract went: its payment requests with every transfer (to subcontractors and to each worker, with bank references), and recursively every subcontract (at most 8 levels, 1000 contracts)",
+                "summary": "Where every fen of a contract went: its payment requests, each with its transfer lines (to subcontractors and to each worker, with bank references), and recursively every subcontract (at most 8 levels, 1000 contracts, 20000 lines in all: a request cut short has a non-null next_from to page on with /v1/payments/{id})",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array"}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
+                "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array", "items": {"type": "object", "properties": {"request": {"type": "object"}, "lines": {"type": "array", "items": {"type": "object"}}, "next_from": {"type": ["integer", "null"]}}}}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
             }},
             "/v1/payments/{id}": {"get": {
-                "summary": "A payment request (progress, material or payroll) with its status and every transfer line with its bank reference",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+                "summary": "A payment request (progress, material or payroll): its summary (status SUBMITTED, REVIEWED, APPROVED, PARTIALLY_PAID, PAID or REJECTED; lines, lines paid, lines failed and unpaid, amount paid) and a page of its transfer lines, each with its bank reference and failed attempts; next_from pages on",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "First line (default 0): the previous page's next_from"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "At most this many lines (default 100)"}
+                ],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"request": {"type": "object"}, "lines": {"type": "array", "items": {"type": "object"}}, "next_from": {"type": ["integer", "null"]}}})), "400": err(), "404": err()}
             }},
             "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"}))}}},
             "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},

@@ -13,11 +13,41 @@ const SUB: u8 = COMPANIES[3];
 struct Site {
     b: Bench,
     root: u64,
+    /// Versions of each tracked key written through [`Site::pay`]: one per block that wrote
+    /// it, as the chain's key history keeps them (every call here is a block of its own).
+    versions: BTreeMap<Vec<u8>, u32>,
 }
 
 impl Site {
     fn pay<A: borsh::BorshSerialize>(&mut self, seed: u8, method: &str, a: &A) -> Receipt {
-        self.b.call(seed, &[], Call::new(MODULE, method, a))
+        let r = self.b.call(seed, &[], Call::new(MODULE, method, a));
+        for k in self.b.last_writes.keys().filter(|k| is_tracked(k)) {
+            *self.versions.entry(k.clone()).or_default() += 1;
+        }
+        r
+    }
+
+    /// The line keys the last call wrote.
+    fn lines_written(&self) -> Vec<(u64, u32)> {
+        self.b
+            .last_writes
+            .keys()
+            .filter_map(|k| match parse_request_record_key(k) {
+                Some(RequestRecordKey::Line(r, n)) => Some((r, n)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn line(&self, request: u64, n: u32) -> Transfer {
+        decode(&self.b.state[&line_key(request, n)]).expect("line")
+    }
+
+    /// Every line of a request, read from its line keys.
+    fn lines(&self, request: u64) -> Vec<Transfer> {
+        (0..self.request_rec(request).lines)
+            .map(|n| self.line(request, n))
+            .collect()
     }
 
     fn ok<A: borsh::BorshSerialize>(&mut self, seed: u8, method: &str, a: &A) -> Receipt {
@@ -137,7 +167,11 @@ fn site() -> Site {
         xa_types::modules::tender::AWARD,
         &xa_types::modules::tender::TenderIdArgs { tender: t },
     );
-    let mut s = Site { b, root: 0 };
+    let mut s = Site {
+        b,
+        root: 0,
+        versions: BTreeMap::new(),
+    };
     let a = ContractFromAwardArgs {
         tender: t,
         wage_share: 3_000,
@@ -344,7 +378,11 @@ fn p2_an_approved_payroll_of_n_workers_yields_exactly_n_credits_totalling_the_de
     }
     let req = s.request_rec(r);
     assert_eq!(req.status, RequestStatus::Paid);
-    assert!(req.transfers.iter().all(|t| t.from == s.b.addr(GC)));
+    assert_eq!((req.lines, req.lines_paid), (u32::from(n), u32::from(n)));
+    assert_eq!(req.amount_paid, total);
+    let paid = s.lines(r);
+    assert_eq!(paid.len(), n as usize);
+    assert!(paid.iter().all(|t| t.from == s.b.addr(GC) && t.is_paid()));
     let c = s.contract(root);
     assert_eq!(
         c.paid_wage_out, total,
@@ -470,8 +508,147 @@ fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference
     assert_eq!(s.post(r, 1, "W-1", true).code, "ALREADY_EXISTS");
     let req = s.request_rec(r);
     assert_eq!(req.status, RequestStatus::Paid);
-    assert_eq!(req.transfers[1].failed_refs, vec!["W-1".to_string()]);
+    assert_eq!((req.lines_paid, req.lines_failed), (3, 0));
+    let retried = s.line(r, 1);
+    assert_eq!(retried.failed_refs, vec!["W-1".to_string()]);
+    assert_eq!(retried.bank_ref.as_deref(), Some("W-1"));
     assert_eq!(s.contract(root).paid_wage_out, 1_500);
+}
+
+fn wages(n: u32, amount: u64) -> Vec<PayrollLine> {
+    (0..n)
+        .map(|i| PayrollLine {
+            worker: Hash(xa_types::Suite::Ed25519.hash(&i.to_le_bytes()).0),
+            account: format!("6222-{i:06}"),
+            amount,
+        })
+        .collect()
+}
+
+#[test]
+fn each_payroll_line_is_its_own_record_and_a_posting_writes_only_its_line_and_the_summary() {
+    let mut s = funded();
+    let root = s.root;
+    let n = 25u32;
+    let r = s.approved(GC, OWNER, payroll(root, wages(n, 60)));
+    // The request wrote its summary and every line; the summary holds no line.
+    let req = s.request_rec(r);
+    assert_eq!(
+        (req.lines, req.lines_paid, req.lines_failed, req.amount_paid),
+        (n, 0, 0, 0)
+    );
+    assert_eq!(req.status, RequestStatus::Approved);
+    for (i, t) in s.lines(r).iter().enumerate() {
+        assert_eq!((t.request, t.line, t.amount), (r, i as u32, 60));
+        assert!(!t.is_paid() && t.failed_refs.is_empty());
+        assert_eq!(
+            s.versions[&line_key(r, i as u32)],
+            1,
+            "written by the request"
+        );
+    }
+    let summary_before = s.b.state[&request_key(r)].len();
+    for line in 0..n {
+        let rc = s.post(r, line, &format!("PAY-{line}"), true);
+        assert_eq!(rc.status, TxStatus::Success, "{}", rc.message);
+        // One line, the bank reference, the contract, the summary and the bank's account:
+        // nothing else, whatever the payroll's size.
+        assert_eq!(s.lines_written(), vec![(r, line)]);
+        let mut expected: Vec<Vec<u8>> = vec![
+            line_key(r, line),
+            request_key(r),
+            contract_key(root),
+            bank_ref_key(&format!("PAY-{line}")),
+            xa_types::modules::accounts::account_key(&s.b.addr(BANK_OFFICER)),
+        ];
+        expected.sort();
+        assert_eq!(
+            s.b.last_writes.keys().cloned().collect::<Vec<_>>(),
+            expected
+        );
+        let req = s.request_rec(r);
+        assert_eq!(req.lines_paid, line + 1);
+        assert_eq!(req.amount_paid, 60 * u64::from(line + 1));
+        let want = if line + 1 == n {
+            RequestStatus::Paid
+        } else {
+            RequestStatus::Approved
+        };
+        assert_eq!(req.status, want);
+    }
+    // The summary stays small: its size does not depend on the lines paid.
+    assert_eq!(s.b.state[&request_key(r)].len(), summary_before);
+    // Each line's history: the request, then its one posting.
+    for line in 0..n {
+        assert_eq!(s.versions[&line_key(r, line)], 2, "line {line}");
+        let t = s.line(r, line);
+        assert_eq!(t.bank_ref, Some(format!("PAY-{line}")));
+        assert!(t.paid_ms.is_some());
+    }
+    // The summary's history: request, review, approval, one version per posting.
+    assert_eq!(s.versions[&request_key(r)], 3 + n);
+    assert_eq!(s.contract(root).paid_wage_out, 60 * u64::from(n));
+    // Paid lines are never paid again, under any reference; a line beyond the request's is
+    // refused by name.
+    assert_eq!(s.post(r, 7, "PAY-7", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.post(r, 7, "PAY-7-again", true).code, "ALREADY_EXISTS");
+    let rc = s.post(r, n, "PAY-X", true);
+    assert_eq!(rc.code, "INVALID_ARGUMENT");
+    assert!(rc.message.contains("args.line"), "{}", rc.message);
+    assert_eq!(s.contract(root).paid_wage_out, 60 * u64::from(n));
+}
+
+#[test]
+fn a_line_failing_twice_counts_once_and_its_history_has_one_version_per_posting() {
+    let mut s = funded();
+    let root = s.root;
+    let r = s.approved(GC, OWNER, payroll(root, wages(4, 100)));
+    for (line, bank_ref, ok) in [
+        (0, "A-0", true),
+        (1, "A-1", false),
+        (1, "A-1b", false),
+        (2, "A-2", true),
+        (3, "A-3", false),
+    ] {
+        let rc = s.post(r, line, bank_ref, ok);
+        assert_eq!(rc.status, TxStatus::Success, "{}", rc.message);
+    }
+    let req = s.request_rec(r);
+    assert_eq!(req.status, RequestStatus::PartiallyPaid);
+    assert_eq!(
+        (req.lines_paid, req.lines_failed, req.amount_paid),
+        (2, 2, 200)
+    );
+    // A failed reference of one line never pays another; a failed line may be retried under
+    // its own earlier reference or a new one.
+    assert_eq!(s.post(r, 3, "A-1", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.post(r, 1, "A-1b", true).status, TxStatus::Success);
+    let req = s.request_rec(r);
+    assert_eq!(
+        (req.lines_failed, req.status),
+        (1, RequestStatus::PartiallyPaid)
+    );
+    assert_eq!(s.post(r, 3, "A-3-retry", true).status, TxStatus::Success);
+    let req = s.request_rec(r);
+    assert_eq!(
+        (
+            req.lines_paid,
+            req.lines_failed,
+            req.amount_paid,
+            req.status
+        ),
+        (4, 0, 400, RequestStatus::Paid)
+    );
+    // Double payment refused: the successful reference again, or the line under another.
+    assert_eq!(s.post(r, 1, "A-1b", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.post(r, 1, "A-1", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.contract(root).paid_wage_out, 400);
+    // One version per posting that changed the line (refused postings write nothing).
+    let v = |n| s.versions[&line_key(r, n)];
+    assert_eq!((v(0), v(1), v(2), v(3)), (2, 4, 2, 3));
+    let l1 = s.line(r, 1);
+    assert_eq!(l1.failed_refs, vec!["A-1".to_string(), "A-1b".to_string()]);
+    assert_eq!(l1.bank_ref.as_deref(), Some("A-1b"));
 }
 
 /// State bytes a block's writes put into the tree: every key and value written, plus, for
