@@ -3,8 +3,9 @@
 //! Registers the actors (agency, experts, supervisor, owner, four companies, a bank), publishes a
 //! tender, seals four bids (one replaced), closes it, waits for the validators' nodes to open it
 //! with their partial signatures, scores, publicizes, objects and answers, awards, signs the
-//! contract with two milestones, pays both after co-signed acceptance, runs a five-worker payroll
-//! with one bank failure and its retry, and prints the audit trail. Needs a devnet started with
+//! contract with two milestones, pays both after co-signed acceptance (the contractor confirms
+//! receipt of the first: SETTLED), runs a five-worker payroll with one bank failure and its
+//! retry, settles it, and prints the audit trail. Needs a devnet started with
 //! `--tender-publicity-secs` (the legal 3 days would not fit a demo).
 
 use crate::ClientOpts;
@@ -470,6 +471,16 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         d.say(&format!(
             "milestone {m} accepted (supervisor + owner) and paid: {amount} fen"
         ));
+        if m == 0 {
+            // The contractor confirms receipt of the first payment; the second stays PAID.
+            d.send(
+                &winner,
+                Call::new(p::MODULE, SETTLE, &RequestIdArgs { request: r }),
+            )?;
+            d.say(&format!(
+                "the contractor confirmed receipt: request {r} SETTLED"
+            ));
+        }
     }
 
     d.say("== payroll with a bank failure and its retry");
@@ -558,6 +569,15 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     d.say(&format!("the same reference again is refused: {refused}"));
     let after_retry = status(&d)?;
     d.say(&format!("after the retry: {after_retry}"));
+    // Every worker paid: the contractor that filed the payroll confirms it complete.
+    d.send(
+        &winner,
+        Call::new(p::MODULE, SETTLE, &RequestIdArgs { request: r }),
+    )?;
+    let after_settle = status(&d)?;
+    d.say(&format!(
+        "the contractor confirmed the payroll: {after_settle}"
+    ));
 
     // The audit trail.
     let tender = d.tender(tender_id)?;
@@ -585,6 +605,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             "request": r,
             "after_postings": after_postings,
             "after_retry": after_retry,
+            "after_settle": after_settle,
             "repeated_reference_refused": refused,
         },
         "tender": tender,

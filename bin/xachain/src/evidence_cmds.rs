@@ -53,8 +53,12 @@ fn describe(state_key: &[u8], value: Option<&[u8]>) -> Option<String> {
     match parse_request_record_key(state_key) {
         Some(RequestRecordKey::Request(id)) => {
             let r: PaymentRequest = decode(value).ok().filter(|r: &PaymentRequest| r.id == id)?;
+            let settled = r
+                .settled_by
+                .map(|by| format!(", settled by {by}"))
+                .unwrap_or_default();
             return Some(format!(
-                "payment request {} {}: {} fen, {} of {} line(s) paid ({} fen), {} failed and unpaid",
+                "payment request {} {}: {} fen, {} of {} line(s) paid ({} fen), {} failed and unpaid{settled}",
                 r.id,
                 r.status.as_str(),
                 r.amount,
@@ -390,12 +394,28 @@ mod tests {
             lines_failed: 0,
             amount_paid: 0,
             created_ms: 0,
+            settled_by: None,
+            settled_ms: None,
         };
         assert_eq!(
             describe(&request_key(3), Some(&encode(&request))).as_deref(),
             Some(
                 "payment request 3 REJECTED: 500 fen, 0 of 1 line(s) paid (0 fen), 0 failed and unpaid"
             )
+        );
+        let settled = xa_types::modules::payment::PaymentRequest {
+            status: RequestStatus::Settled,
+            lines_paid: 1,
+            amount_paid: 500,
+            settled_by: Some(Hash([0xAB; 32])),
+            settled_ms: Some(9),
+            ..request.clone()
+        };
+        let text = describe(&request_key(3), Some(&encode(&settled))).expect("described");
+        assert!(
+            text.starts_with("payment request 3 SETTLED: 500 fen, 1 of 1 line(s) paid (500 fen)")
+                && text.ends_with(&format!("settled by {}", Hash([0xAB; 32]))),
+            "{text}"
         );
         // A request's record under another request's key is not claimed.
         assert_eq!(describe(&request_key(4), Some(&encode(&request))), None);

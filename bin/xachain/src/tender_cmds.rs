@@ -532,6 +532,12 @@ pub enum PaymentCmd {
         #[arg(long)]
         failed: bool,
     },
+    /// Confirm receipt of a PAID request: PAID → SETTLED (the contract's payee; for a
+    /// payroll, the contractor that filed it, once every line is paid).
+    Settle {
+        /// The request.
+        request: u64,
+    },
     /// Show a request's summary and its transfer lines, a page at a time.
     Show {
         /// The request.
@@ -791,6 +797,9 @@ pub fn payment(cmd: PaymentCmd, opts: &ClientOpts) -> Result<()> {
             };
             send(opts, pay_call(p::POST_TRANSFER, &a))?;
         }
+        PaymentCmd::Settle { request } => {
+            send(opts, pay_call(p::SETTLE, &RequestIdArgs { request }))?;
+        }
         PaymentCmd::Show {
             id,
             from,
@@ -806,6 +815,9 @@ pub fn payment(cmd: PaymentCmd, opts: &ClientOpts) -> Result<()> {
                     "amount:    {} fen, {} paid; {} of {} line(s) paid, {} failed and unpaid",
                     r.amount, r.amount_paid, r.lines_paid, r.lines, r.lines_failed
                 );
+                if let (Some(by), Some(ms)) = (r.settled_by, r.settled_ms) {
+                    println!("settled:   by {by} at {}", xa_api::certificate::utc(ms));
+                }
                 for t in &lines {
                     let state = match (&t.bank_ref, t.failed_refs.last()) {
                         (Some(b), _) => format!("paid ({b})"),

@@ -273,10 +273,12 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     }
 
     // The payroll: PARTIALLY_PAID after the bank failed one line, PAID after the retry, the
-    // repeated reference refused, and each worker credited exactly once.
+    // repeated reference refused, each worker credited exactly once, then SETTLED by the
+    // contractor; the first milestone's payment SETTLED, the second left PAID.
     let payroll = &trail["payroll"];
     assert_eq!(payroll["after_postings"], "PARTIALLY_PAID", "{payroll}");
     assert_eq!(payroll["after_retry"], "PAID", "{payroll}");
+    assert_eq!(payroll["after_settle"], "SETTLED", "{payroll}");
     assert!(
         payroll["repeated_reference_refused"]
             .as_str()
@@ -296,12 +298,23 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         })
         .collect();
     assert_eq!(requests.len(), 3, "two milestones and one payroll");
+    let statuses: Vec<RequestStatus> = requests.iter().map(|(r, _)| r.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            RequestStatus::Settled,
+            RequestStatus::Paid,
+            RequestStatus::Settled
+        ]
+    );
     for (r, lines) in &requests {
-        assert_eq!(r.status, RequestStatus::Paid, "{r:?}");
         assert_eq!(r.contract, c.id);
         assert_eq!((r.lines_paid, r.lines_failed), (r.lines, 0), "{r:?}");
         assert_eq!(r.amount_paid, r.amount);
         assert_eq!(lines.len(), r.lines as usize);
+        if r.status == RequestStatus::Settled {
+            assert_eq!(r.settled_by, Some(winner), "the contractor confirmed");
+        }
     }
     let (wages, lines) = requests
         .iter()
@@ -346,7 +359,7 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     let page = client
         .get(&format!("/v1/payments/{payroll_id}?from=1&limit=2"))
         .expect("payment");
-    assert_eq!(page["request"]["status"], "PAID");
+    assert_eq!(page["request"]["status"], "SETTLED");
     let shown: Vec<u64> = page["lines"]
         .as_array()
         .expect("lines")
@@ -360,7 +373,8 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     assert_eq!(last["lines"].as_array().map(Vec::len), Some(1));
     assert_eq!(last["next_from"], Value::Null);
 
-    // `xachain payment show`, a page or every line.
+    // `xachain payment show`, and `xachain payment settle` refused to anyone but the payee
+    // (the operator here), by name.
     let id = payroll_id.to_string();
     let out = run(
         &["payment", "show", &id, "--all", "--json", "--api", &api],
@@ -375,10 +389,30 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains("PAID") && summary.contains("5 of 5 line(s) paid"),
+        summary.contains("SETTLED") && summary.contains("5 of 5 line(s) paid"),
         "{summary}"
     );
     assert!(summary.contains("--from 2"), "{summary}");
+    let operator = dir.join("keys").join("operator.json");
+    let milestone_1 = requests[1].0.id.to_string();
+    let out = run(
+        &[
+            "payment",
+            "settle",
+            &milestone_1,
+            "--json",
+            "--api",
+            &api,
+            "--key",
+        ],
+        &[&operator],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PERMISSION_DENIED") && err.contains("body.sender"),
+        "{err}"
+    );
 
     // `xachain tender list`: JSON and the summary, filtered by status.
     let list = |extra: &[&str]| -> Value {
@@ -584,7 +618,8 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
             && summary.contains(
                 "PARTIALLY_PAID: 41000 fen, 4 of 5 line(s) paid (32700 fen), 1 failed and unpaid"
             )
-            && summary.contains("PAID: 41000 fen, 5 of 5 line(s) paid (41000 fen), 0 failed"),
+            && summary.contains("PAID: 41000 fen, 5 of 5 line(s) paid (41000 fen), 0 failed")
+            && summary.contains(&format!("SETTLED: 41000 fen, 5 of 5 line(s) paid (41000 fen), 0 failed and unpaid, settled by {winner}")),
         "{summary}"
     );
     let requests_history: Vec<(Hash, PaymentRequest)> = values(&payroll_pkg);
@@ -596,12 +631,14 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
             RequestStatus::Approved,
             RequestStatus::PartiallyPaid,
             RequestStatus::Paid,
+            RequestStatus::Settled,
         ]
     );
-    // Request, review, approval, five postings and the retry: nine writes, nine transactions.
-    assert_eq!(requests_history.len(), 9);
+    // Request, review, approval, five postings, the retry and the settlement: ten writes, ten
+    // transactions.
+    assert_eq!(requests_history.len(), 10);
     let writers: BTreeSet<Hash> = requests_history.iter().map(|(h, _)| *h).collect();
-    assert_eq!(writers.len(), 9);
+    assert_eq!(writers.len(), 10);
     let mut forged = payroll_pkg.clone();
     if let Record::History(h) = &mut forged.record {
         // Claim the first posting's transaction wrote the retry's version too.

@@ -153,7 +153,7 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array", "items": {"type": "object", "properties": {"request": {"type": "object"}, "lines": {"type": "array", "items": {"type": "object"}}, "next_from": {"type": ["integer", "null"]}}}}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
             }},
             "/v1/payments/{id}": {"get": {
-                "summary": "A payment request (progress, material or payroll): its summary (status SUBMITTED, REVIEWED, APPROVED, PARTIALLY_PAID, PAID or REJECTED; lines, lines paid, lines failed and unpaid, amount paid) and a page of its transfer lines, each with its bank reference and failed attempts; next_from pages on",
+                "summary": "A payment request (progress, material or payroll): its summary (status SUBMITTED, REVIEWED, APPROVED, PARTIALLY_PAID, PAID, SETTLED or REJECTED; lines, lines paid, lines failed and unpaid, amount paid; who settled) and a page of its transfer lines, each with its bank reference and failed attempts; next_from pages on",
                 "parameters": [
                     {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
                     {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "First line (default 0): the previous page's next_from"},

@@ -11,10 +11,19 @@
 //! - `reject`: `1 of any role @ any`; the module requires the payer or a supervisor of the
 //!   department
 //! - `post_transfer`: `1 of bank @ any`
+//! - `settle`: `1 of any role @ any`; the module requires the contract's payee
 //!
 //! Each transfer line is its own record (`payment/request/{id}/line/{n}`, see
 //! [`xa_types::modules::payment`]): a bank posting reads and writes that one line and the
 //! request's small summary, never the other lines, so its cost does not grow with the payroll.
+//!
+//! **Settlement.** A PAID request becomes SETTLED when the payee side confirms receipt: the
+//! contract's payee, for every kind. For a progress or material payment that is the party the
+//! money went to. For a payroll the money went to the workers, who need not hold accounts on
+//! the chain (a line's worker may be the digest of their identity), so the contractor that
+//! filed the payroll (the contract's payee; only it may request) confirms, once every line is
+//! paid, that the payroll is complete, e.g. after reconciling the bank's statement. Settling
+//! moves no money; it closes the request for good.
 
 use crate::{CallContext, Module, StateView, policy};
 use xa_types::{
@@ -136,7 +145,7 @@ fn stateless(method: &str, bytes: &[u8]) -> Result<(), TxError> {
             }
             Ok(())
         }
-        REVIEW | APPROVE | REJECT => args::<RequestIdArgs>(method, bytes).map(|_| ()),
+        REVIEW | APPROVE | REJECT | SETTLE => args::<RequestIdArgs>(method, bytes).map(|_| ()),
         POST_TRANSFER => {
             let a: PostTransferArgs = args(method, bytes)?;
             text("args.bank_ref", &a.bank_ref)
@@ -258,6 +267,7 @@ impl Module for PaymentModule {
             APPROVE => approve(ctx, args(method, bytes)?),
             REJECT => reject(ctx, args(method, bytes)?),
             POST_TRANSFER => post_transfer(ctx, args(method, bytes)?),
+            SETTLE => settle(ctx, args(method, bytes)?),
             other => Err(TxError::new(
                 ErrorCode::UnknownMethod,
                 format!("body.call.method: payment has no method '{other}'"),
@@ -631,6 +641,8 @@ fn request(ctx: &mut CallContext<'_>, a: RequestArgs) -> Result<(), TxError> {
         lines_failed: 0,
         amount_paid: 0,
         created_ms: ctx.time_ms,
+        settled_by: None,
+        settled_ms: None,
     };
     for t in &transfers {
         save_line(ctx, t);
@@ -831,5 +843,32 @@ fn post_transfer(ctx: &mut CallContext<'_>, a: PostTransferArgs) -> Result<(), T
             ("status".into(), r.status.as_str().into()),
         ],
     );
+    Ok(())
+}
+
+/// The payee side confirms receipt: PAID → SETTLED (see the module documentation for who).
+fn settle(ctx: &mut CallContext<'_>, a: RequestIdArgs) -> Result<(), TxError> {
+    let mut r = load_request(ctx, a.request)?;
+    let c = load_contract(ctx, r.contract)?;
+    if c.payee != ctx.sender {
+        return Err(denied(format!(
+            "body.sender: only contract {}'s payee {} confirms receipt of its payments",
+            c.id, c.payee
+        )));
+    }
+    if r.status != RequestStatus::Paid {
+        return Err(state(format!(
+            "args.request: request {} is {}, not PAID ({} of {} lines paid)",
+            r.id,
+            r.status.as_str(),
+            r.lines_paid,
+            r.lines
+        )));
+    }
+    r.status = RequestStatus::Settled;
+    r.settled_by = Some(ctx.sender);
+    r.settled_ms = Some(ctx.time_ms);
+    save_request(ctx, &r);
+    status_event(ctx, &r, "settled");
     Ok(())
 }

@@ -651,6 +651,80 @@ fn a_line_failing_twice_counts_once_and_its_history_has_one_version_per_posting(
     assert_eq!(l1.bank_ref.as_deref(), Some("A-1b"));
 }
 
+#[test]
+fn settle_the_payee_confirms_receipt_of_a_paid_request() {
+    let mut s = site();
+    let root = s.root;
+    assert_eq!(s.accept(root, 0).status, TxStatus::Success);
+    let id = RequestIdArgs {
+        request: s.approved(GC, OWNER, progress(root, 0, 6_000)),
+    };
+    // Not PAID yet: refused with the state named.
+    let msg = s.fails(GC, SETTLE, &id, ErrorCode::InvalidState);
+    assert!(
+        msg.contains("args.request") && msg.contains("APPROVED, not PAID"),
+        "{msg}"
+    );
+    assert_eq!(
+        s.post(id.request, 0, "BOX-1", true).status,
+        TxStatus::Success
+    );
+    // Only the payee confirms receipt: not the payer, the supervisor or the bank.
+    for who in [OWNER, SUP, BANK_OFFICER, SUB] {
+        let msg = s.fails(who, SETTLE, &id, ErrorCode::PermissionDenied);
+        assert!(msg.contains("body.sender"), "{msg}");
+    }
+    let rc = s.ok(GC, SETTLE, &id);
+    assert_eq!(rc.events[0].kind, "settled");
+    let req = s.request_rec(id.request);
+    assert_eq!(req.status, RequestStatus::Settled);
+    assert_eq!(req.settled_by, Some(s.b.addr(GC)));
+    assert_eq!(req.settled_ms, Some(s.b.time_ms));
+    // Settled is final: not again, no more postings, no rejection.
+    let msg = s.fails(GC, SETTLE, &id, ErrorCode::InvalidState);
+    assert!(msg.contains("SETTLED, not PAID"), "{msg}");
+    assert_eq!(s.post(id.request, 0, "BOX-2", true).code, "ALREADY_EXISTS");
+    s.fails(OWNER, REJECT, &id, ErrorCode::InvalidState);
+    // Unknown request: named.
+    let msg = s.fails(
+        GC,
+        SETTLE,
+        &RequestIdArgs { request: 999 },
+        ErrorCode::NotFound,
+    );
+    assert!(msg.contains("args.request"), "{msg}");
+}
+
+#[test]
+fn settle_a_payroll_only_after_every_line_is_paid_by_the_contractor_that_filed_it() {
+    let mut s = funded();
+    let root = s.root;
+    let id = RequestIdArgs {
+        request: s.approved(GC, OWNER, payroll(root, wages(3, 100))),
+    };
+    let r = id.request;
+    assert_eq!(s.post(r, 0, "S-0", true).status, TxStatus::Success);
+    assert_eq!(s.post(r, 1, "S-1", false).status, TxStatus::Success);
+    assert_eq!(s.post(r, 2, "S-2", true).status, TxStatus::Success);
+    let msg = s.fails(GC, SETTLE, &id, ErrorCode::InvalidState);
+    assert!(
+        msg.contains("PARTIALLY_PAID, not PAID (2 of 3 lines paid)"),
+        "{msg}"
+    );
+    assert_eq!(s.post(r, 1, "S-1", true).status, TxStatus::Success);
+    // A worker is not the party that confirms (and need not hold an account); the payer is not.
+    for who in [OWNER, SUB] {
+        s.fails(who, SETTLE, &id, ErrorCode::PermissionDenied);
+    }
+    s.ok(GC, SETTLE, &id);
+    let req = s.request_rec(r);
+    assert_eq!(req.status, RequestStatus::Settled);
+    assert_eq!(req.amount_paid, req.amount);
+    // Settling wrote the summary only.
+    assert_eq!(s.lines_written(), vec![]);
+    assert_eq!(s.contract(root).paid_wage_out, 300);
+}
+
 /// State bytes a block's writes put into the tree: every key and value written, plus, for
 /// each tracked key, its history head (`history/<key>`, an 80-byte `HistoryHead`). The store
 /// keeps each value twice (latest and versioned), so disk writes are a multiple of this.

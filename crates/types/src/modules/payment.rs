@@ -15,7 +15,9 @@
 //! department) → `approve` (the contract's payer; checks and commits the funds) → the bank posts
 //! one transfer per line (`post_transfer`, role `bank`): all paid → PAID; any failed →
 //! PARTIALLY_PAID until a retry succeeds. A bank reference is recorded once: a transfer posted
-//! as paid is never paid again under any reference, and a reference never pays twice.
+//! as paid is never paid again under any reference, and a reference never pays twice. A PAID
+//! request becomes SETTLED when the payee side confirms receipt (`settle`, the contract's
+//! payee: for a payroll, the contractor that filed it, once every worker's line is paid).
 //!
 //! # State layout
 //! - `payment/contract/{id:020}`: [`Contract`].
@@ -55,6 +57,8 @@ pub const APPROVE: &str = "approve";
 pub const REJECT: &str = "reject";
 /// Method: a bank posts the outcome of one transfer.
 pub const POST_TRANSFER: &str = "post_transfer";
+/// Method: the payee side confirms receipt of a PAID request (the contract's payee).
+pub const SETTLE: &str = "settle";
 /// All methods.
 pub const METHODS: &[&str] = &[
     CONTRACT_FROM_AWARD,
@@ -65,6 +69,7 @@ pub const METHODS: &[&str] = &[
     APPROVE,
     REJECT,
     POST_TRANSFER,
+    SETTLE,
 ];
 
 /// Most milestones per contract.
@@ -169,7 +174,7 @@ pub struct RequestArgs {
     pub lines: Vec<PayrollLine>,
 }
 
-/// Arguments naming a request (`review`, `approve`, `reject`).
+/// Arguments naming a request (`review`, `approve`, `reject`, `settle`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct RequestIdArgs {
     /// The request.
@@ -285,6 +290,8 @@ pub enum RequestStatus {
     PartiallyPaid,
     /// Rejected.
     Rejected,
+    /// Paid, and receipt confirmed by the payee side.
+    Settled,
 }
 
 impl RequestStatus {
@@ -297,6 +304,7 @@ impl RequestStatus {
             Self::Paid => "PAID",
             Self::PartiallyPaid => "PARTIALLY_PAID",
             Self::Rejected => "REJECTED",
+            Self::Settled => "SETTLED",
         }
     }
 }
@@ -368,6 +376,10 @@ pub struct PaymentRequest {
     pub amount_paid: u64,
     /// Creation time.
     pub created_ms: u64,
+    /// Who confirmed receipt (SETTLED).
+    pub settled_by: Option<Address>,
+    /// When settled.
+    pub settled_ms: Option<u64>,
 }
 
 impl PaymentRequest {
