@@ -3,8 +3,9 @@
 //! Registers the actors (agency, experts, supervisor, owner, four companies, a bank), publishes a
 //! tender, seals four bids (one replaced), closes it, waits for the validators' nodes to open it
 //! with their partial signatures, scores, publicizes, objects and answers, awards, signs the
-//! contract with two milestones, pays both after co-signed acceptance, runs a five-worker payroll
-//! with one bank failure and its retry, and prints the audit trail. Needs a devnet started with
+//! contract with two milestones, pays both after co-signed acceptance (the contractor confirms
+//! receipt of the first: SETTLED), runs a five-worker payroll with one bank failure and its
+//! retry, settles it, and prints the audit trail. Needs a devnet started with
 //! `--tender-publicity-secs` (the legal 3 days would not fit a demo).
 
 use crate::ClientOpts;
@@ -470,6 +471,16 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         d.say(&format!(
             "milestone {m} accepted (supervisor + owner) and paid: {amount} fen"
         ));
+        if m == 0 {
+            // The contractor confirms receipt of the first payment; the second stays PAID.
+            d.send(
+                &winner,
+                Call::new(p::MODULE, SETTLE, &RequestIdArgs { request: r }),
+            )?;
+            d.say(&format!(
+                "the contractor confirmed receipt: request {r} SETTLED"
+            ));
+        }
     }
 
     d.say("== payroll with a bank failure and its retry");
@@ -551,6 +562,15 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
     d.say(&format!("the same reference again is refused: {refused}"));
     let after_retry = status(&d)?;
     d.say(&format!("after the retry: {after_retry}"));
+    // Every worker paid: the contractor that filed the payroll confirms it complete.
+    d.send(
+        &winner,
+        Call::new(p::MODULE, SETTLE, &RequestIdArgs { request: r }),
+    )?;
+    let after_settle = status(&d)?;
+    d.say(&format!(
+        "the contractor confirmed the payroll: {after_settle}"
+    ));
 
     // The audit trail.
     let tender = d.tender(tender_id)?;
@@ -558,12 +578,10 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         .state(&contract_key(contract))?
         .ok_or_else(|| anyhow!("contract missing"))?;
     let mut requests = Vec::new();
-    for id in 1..=r {
-        if let Some(req) = d.state::<PaymentRequest>(&request_key(id))?
-            && req.contract == contract
-        {
-            requests.push(req);
-        }
+    for id in &c.requests {
+        requests.push(crate::tender_cmds::request_with_lines(
+            &d.client, *id, 0, 1_000, true,
+        )?);
     }
     let trail = serde_json::json!({
         "measured": {
@@ -580,12 +598,16 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             "request": r,
             "after_postings": after_postings,
             "after_retry": after_retry,
+            "after_settle": after_settle,
             "repeated_reference_refused": refused,
         },
         "tender": tender,
         "opening": opening,
         "contract": c,
-        "payments": requests,
+        "payments": requests
+            .iter()
+            .map(|(r, lines, _)| serde_json::json!({ "request": r, "lines": lines }))
+            .collect::<Vec<_>>(),
     });
     if d.json {
         println!("{}", serde_json::to_string_pretty(&trail)?);
@@ -608,7 +630,9 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
         "contract {}: {} fen to {}, received {} (wage funds {}), wages paid {}",
         c.id, c.amount, c.payee, c.received, c.wage_received, c.paid_wage_out
     );
-    for req in &requests {
+    // A large payroll prints its first lines; `xachain payment show ID --all` has them all.
+    const SHOWN: usize = 10;
+    for (req, lines, _) in &requests {
         println!(
             "  request {} {:?}: {} fen, {}",
             req.id,
@@ -616,7 +640,7 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
             req.amount,
             req.status.as_str()
         );
-        for tr in &req.transfers {
+        for tr in lines.iter().take(SHOWN) {
             println!(
                 "    {} -> {} {} fen  ref {}  failed {:?}",
                 tr.from,
@@ -624,6 +648,13 @@ pub fn run(cmd: DemoCmd) -> Result<()> {
                 tr.amount,
                 tr.bank_ref.as_deref().unwrap_or("-"),
                 tr.failed_refs
+            );
+        }
+        if lines.len() > SHOWN {
+            println!(
+                "    … {} more lines (xachain payment show {} --all)",
+                lines.len() - SHOWN,
+                req.id
             );
         }
     }

@@ -9,13 +9,13 @@ use xa_light::{Package, Record, verify_bytes};
 use xa_types::{
     Genesis, decode,
     modules::{
-        payment::{Contract, PaymentRequest},
+        payment::{Contract, PaymentRequest, RequestRecordKey, Transfer, parse_request_record_key},
         tender::Tender,
     },
 };
 
-/// What one version of a tender, contract or payment request record says, in a line; `None`
-/// for other keys or a value that does not decode as the record its key names.
+/// What one version of a tender, contract, payment request or transfer line record says, in a
+/// line; `None` for other keys or a value that does not decode as the record its key names.
 fn describe(state_key: &[u8], value: Option<&[u8]>) -> Option<String> {
     let key = std::str::from_utf8(state_key).ok()?;
     let Some(value) = value else {
@@ -50,17 +50,47 @@ fn describe(state_key: &[u8], value: Option<&[u8]>) -> Option<String> {
             c.paid_wage_out
         ));
     }
-    if key.starts_with("payment/request/") {
-        let r: PaymentRequest = decode(value).ok()?;
-        let paid = r.transfers.iter().filter(|t| t.bank_ref.is_some()).count();
-        let failed: usize = r.transfers.iter().map(|t| t.failed_refs.len()).sum();
-        return Some(format!(
-            "payment request {} {}: {} fen, {paid} of {} transfer(s) paid, {failed} failed attempt(s)",
-            r.id,
-            r.status.as_str(),
-            r.amount,
-            r.transfers.len()
-        ));
+    match parse_request_record_key(state_key) {
+        Some(RequestRecordKey::Request(id)) => {
+            let r: PaymentRequest = decode(value).ok().filter(|r: &PaymentRequest| r.id == id)?;
+            let settled = r
+                .settled_by
+                .map(|by| format!(", settled by {by}"))
+                .unwrap_or_default();
+            return Some(format!(
+                "payment request {} {}: {} fen, {} of {} line(s) paid ({} fen), {} failed and unpaid{settled}",
+                r.id,
+                r.status.as_str(),
+                r.amount,
+                r.lines_paid,
+                r.lines,
+                r.amount_paid,
+                r.lines_failed
+            ));
+        }
+        Some(RequestRecordKey::Line(id, n)) => {
+            let t: Transfer = decode(value)
+                .ok()
+                .filter(|t: &Transfer| (t.request, t.line) == (id, n))?;
+            let account = if t.account.is_empty() {
+                String::new()
+            } else {
+                format!(" (account {})", t.account)
+            };
+            let state = match (&t.bank_ref, t.failed_refs.as_slice()) {
+                (Some(paid), []) => format!("paid under {paid}"),
+                (Some(paid), failed) => {
+                    format!("paid under {paid} after failed {}", failed.join(", "))
+                }
+                (None, []) => "awaiting the bank".to_string(),
+                (None, failed) => format!("failed under {}, unpaid", failed.join(", ")),
+            };
+            return Some(format!(
+                "payment request {id} line {n}: {} fen {} -> {}{account}, {state}",
+                t.amount, t.from, t.to
+            ));
+        }
+        None => {}
     }
     None
 }
@@ -308,7 +338,7 @@ mod tests {
     use xa_types::{
         Hash, encode,
         modules::{
-            payment::{RequestKind, RequestStatus, request_key},
+            payment::{RequestKind, RequestStatus, Transfer, line_key, request_key},
             tender::{TenderStatus, tender_key},
         },
     };
@@ -361,14 +391,62 @@ mod tests {
             requester: Hash([4; 32]),
             reviewed_by: None,
             approved_by: None,
-            transfers: vec![],
+            lines: 1,
+            lines_paid: 0,
+            lines_failed: 0,
+            amount_paid: 0,
             created_ms: 0,
+            settled_by: None,
+            settled_ms: None,
         };
         assert_eq!(
             describe(&request_key(3), Some(&encode(&request))).as_deref(),
             Some(
-                "payment request 3 REJECTED: 500 fen, 0 of 0 transfer(s) paid, 0 failed attempt(s)"
+                "payment request 3 REJECTED: 500 fen, 0 of 1 line(s) paid (0 fen), 0 failed and unpaid"
             )
         );
+        let settled = xa_types::modules::payment::PaymentRequest {
+            status: RequestStatus::Settled,
+            lines_paid: 1,
+            amount_paid: 500,
+            settled_by: Some(Hash([0xAB; 32])),
+            settled_ms: Some(9),
+            ..request.clone()
+        };
+        let text = describe(&request_key(3), Some(&encode(&settled))).expect("described");
+        assert!(
+            text.starts_with("payment request 3 SETTLED: 500 fen, 1 of 1 line(s) paid (500 fen)")
+                && text.ends_with(&format!("settled by {}", Hash([0xAB; 32]))),
+            "{text}"
+        );
+        // A request's record under another request's key is not claimed.
+        assert_eq!(describe(&request_key(4), Some(&encode(&request))), None);
+        let mut line = Transfer {
+            request: 3,
+            line: 2,
+            from: Hash([4; 32]),
+            to: Hash([5; 32]),
+            account: "6222-1".into(),
+            amount: 80,
+            bank_ref: None,
+            failed_refs: vec![],
+            paid_ms: None,
+        };
+        let said = |t: &Transfer| describe(&line_key(3, 2), Some(&encode(t))).expect("described");
+        let (from, to) = (Hash([4; 32]), Hash([5; 32]));
+        assert_eq!(
+            said(&line),
+            format!(
+                "payment request 3 line 2: 80 fen {from} -> {to} (account 6222-1), awaiting the bank"
+            )
+        );
+        line.failed_refs.push("W-2".into());
+        assert!(said(&line).ends_with("failed under W-2, unpaid"));
+        line.bank_ref = Some("W-2b".into());
+        assert!(said(&line).ends_with("paid under W-2b after failed W-2"));
+        // A line record under another line's key, or a summary under a line key: nothing.
+        assert_eq!(describe(&line_key(3, 1), Some(&encode(&line))), None);
+        assert_eq!(describe(&line_key(3, 0), Some(&encode(&request))), None);
+        assert_eq!(describe(&request_key(3), Some(&encode(&line))), None);
     }
 }

@@ -18,7 +18,7 @@ use xa_types::{
     modules::payment::{
         self as p, AcceptMilestoneArgs, Contract, ContractFromAwardArgs, MilestoneSpec,
         PaymentRequest, PayrollLine, PostTransferArgs, RequestArgs, RequestIdArgs, RequestKind,
-        SubcontractArgs, contract_key, request_key,
+        SubcontractArgs, Transfer, contract_key,
     },
     modules::tender::{self as t, *},
 };
@@ -532,11 +532,61 @@ pub enum PaymentCmd {
         #[arg(long)]
         failed: bool,
     },
-    /// Show a request with its transfers.
+    /// Confirm receipt of a PAID request: PAID → SETTLED (the contract's payee; for a
+    /// payroll, the contractor that filed it, once every line is paid).
+    Settle {
+        /// The request.
+        request: u64,
+    },
+    /// Show a request's summary and its transfer lines, a page at a time.
     Show {
         /// The request.
         id: u64,
+        /// First line.
+        #[arg(long, default_value_t = 0)]
+        from: u32,
+        /// At most this many lines (1 to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Every line, following the pages.
+        #[arg(long, conflicts_with_all = ["from", "limit"])]
+        all: bool,
     },
+}
+
+/// A payment request and its lines from `from` on, as `/v1/payments/{id}` serves them: one
+/// page of at most `limit`, or with `all` every page; with the `from` of the next page (`None`
+/// after the last line).
+pub(crate) fn request_with_lines(
+    client: &Client,
+    id: u64,
+    from: u32,
+    limit: u32,
+    all: bool,
+) -> Result<(PaymentRequest, Vec<Transfer>, Option<u32>)> {
+    let limit = if all { 1_000 } else { limit.clamp(1, 1_000) };
+    let mut lines = Vec::new();
+    let mut next = Some(from);
+    let mut request = None;
+    while let Some(from) = next {
+        let v = client.get(&format!("/v1/payments/{id}?from={from}&limit={limit}"))?;
+        let r: PaymentRequest =
+            serde_json::from_value(v["request"].clone()).context("the request's summary")?;
+        let page: Vec<Transfer> =
+            serde_json::from_value(v["lines"].clone()).context("the request's lines")?;
+        // Pages only move forward.
+        next = v["next_from"]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > from);
+        lines.extend(page);
+        request = Some(r);
+        if !all {
+            break;
+        }
+    }
+    let request = request.ok_or_else(|| anyhow!("payment request {id}: no answer"))?;
+    Ok((request, lines, next))
 }
 
 fn name_amount(flag: &str, s: &str) -> Result<MilestoneSpec> {
@@ -747,21 +797,43 @@ pub fn payment(cmd: PaymentCmd, opts: &ClientOpts) -> Result<()> {
             };
             send(opts, pay_call(p::POST_TRANSFER, &a))?;
         }
-        PaymentCmd::Show { id } => {
-            let r: PaymentRequest = read_state(&client, &request_key(id))?
-                .ok_or_else(|| anyhow!("payment request {id}: not found"))?;
-            let v = json!({ "request": r });
+        PaymentCmd::Settle { request } => {
+            send(opts, pay_call(p::SETTLE, &RequestIdArgs { request }))?;
+        }
+        PaymentCmd::Show {
+            id,
+            from,
+            limit,
+            all,
+        } => {
+            let (r, lines, next_from) = request_with_lines(&client, id, from, limit, all)?;
+            let v = json!({ "request": r, "lines": lines, "next_from": next_from });
             print(opts, &v, |_| {
                 println!("request:   {} on contract {}", r.id, r.contract);
                 println!("status:    {}", r.status.as_str());
-                println!("amount:    {} fen", r.amount);
-                for (i, t) in r.transfers.iter().enumerate() {
+                println!(
+                    "amount:    {} fen, {} paid; {} of {} line(s) paid, {} failed and unpaid",
+                    r.amount, r.amount_paid, r.lines_paid, r.lines, r.lines_failed
+                );
+                if let (Some(by), Some(ms)) = (r.settled_by, r.settled_ms) {
+                    println!("settled:   by {by} at {}", xa_api::certificate::utc(ms));
+                }
+                for t in &lines {
                     let state = match (&t.bank_ref, t.failed_refs.last()) {
                         (Some(b), _) => format!("paid ({b})"),
                         (None, Some(f)) => format!("failed ({f})"),
                         (None, None) => "pending".into(),
                     };
-                    println!("  [{i}] {} -> {} {} fen {state}", t.from, t.to, t.amount);
+                    println!(
+                        "  [{}] {} -> {} {} fen {state}",
+                        t.line, t.from, t.to, t.amount
+                    );
+                }
+                if let Some(n) = next_from {
+                    println!(
+                        "  … lines {n} to {} not shown: --from {n}, or --all",
+                        r.lines - 1
+                    );
                 }
             });
         }

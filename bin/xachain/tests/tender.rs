@@ -1,8 +1,8 @@
 //! Process-level test of sealed-bid tendering and penetrating payment end to end: the real
 //! binary's devnet with a short publicity period, `xachain demo tender` run against it, the
 //! validator nodes opening the bids by themselves (nobody else posts a share), and evidence
-//! packages of the tender's, the payroll's and the contract's histories exported from the live
-//! chain and verified offline, with tampered copies refused.
+//! packages of the tender's, the payroll's, one worker's transfer line's and the contract's
+//! histories exported from the live chain and verified offline, with tampered copies refused.
 
 mod common;
 
@@ -21,7 +21,8 @@ use xa_types::{
     modules::{
         history::Version,
         payment::{
-            Contract, PaymentRequest, RequestKind, RequestStatus, contract_key, request_key,
+            Contract, PaymentRequest, RequestKind, RequestStatus, Transfer, contract_key, line_key,
+            request_key,
         },
         tender::{self, Opening, Tender, TenderStatus, shares_key, tender_key},
     },
@@ -281,10 +282,12 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     }
 
     // The payroll: PARTIALLY_PAID after the bank failed one line, PAID after the retry, the
-    // repeated reference refused, and each worker credited exactly once.
+    // repeated reference refused, each worker credited exactly once, then SETTLED by the
+    // contractor; the first milestone's payment SETTLED, the second left PAID.
     let payroll = &trail["payroll"];
     assert_eq!(payroll["after_postings"], "PARTIALLY_PAID", "{payroll}");
     assert_eq!(payroll["after_retry"], "PAID", "{payroll}");
+    assert_eq!(payroll["after_settle"], "SETTLED", "{payroll}");
     assert!(
         payroll["repeated_reference_refused"]
             .as_str()
@@ -292,38 +295,59 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         "{payroll}"
     );
     let payroll_id = payroll["request"].as_u64().expect("payroll request id");
-    let requests: Vec<PaymentRequest> =
-        serde_json::from_value(trail["payments"].clone()).expect("payments");
-    assert_eq!(requests.len(), 3, "two milestones and one payroll");
-    for r in &requests {
-        assert_eq!(r.status, RequestStatus::Paid, "{r:?}");
-        assert_eq!(r.contract, c.id);
-    }
-    let wages = requests
+    let requests: Vec<(PaymentRequest, Vec<Transfer>)> = trail["payments"]
+        .as_array()
+        .expect("payments")
         .iter()
-        .find(|r| r.id == payroll_id)
+        .map(|p| {
+            (
+                serde_json::from_value(p["request"].clone()).expect("request"),
+                serde_json::from_value(p["lines"].clone()).expect("lines"),
+            )
+        })
+        .collect();
+    assert_eq!(requests.len(), 3, "two milestones and one payroll");
+    let statuses: Vec<RequestStatus> = requests.iter().map(|(r, _)| r.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            RequestStatus::Settled,
+            RequestStatus::Paid,
+            RequestStatus::Settled
+        ]
+    );
+    for (r, lines) in &requests {
+        assert_eq!(r.contract, c.id);
+        assert_eq!((r.lines_paid, r.lines_failed), (r.lines, 0), "{r:?}");
+        assert_eq!(r.amount_paid, r.amount);
+        assert_eq!(lines.len(), r.lines as usize);
+        if r.status == RequestStatus::Settled {
+            assert_eq!(r.settled_by, Some(winner), "the contractor confirmed");
+        }
+    }
+    let (wages, lines) = requests
+        .iter()
+        .find(|(r, _)| r.id == payroll_id)
         .expect("the payroll request");
     assert!(matches!(wages.kind, RequestKind::Payroll { .. }));
-    assert_eq!(wages.transfers.len(), 5);
-    let workers: BTreeSet<Address> = wages.transfers.iter().map(|tr| tr.to).collect();
+    assert_eq!(lines.len(), 5);
+    let workers: BTreeSet<Address> = lines.iter().map(|tr| tr.to).collect();
     assert_eq!(workers.len(), 5, "five distinct workers");
-    let refs: BTreeSet<&str> = wages
-        .transfers
+    let refs: BTreeSet<&str> = lines
         .iter()
         .map(|tr| tr.bank_ref.as_deref().expect("every line paid"))
         .collect();
     assert_eq!(refs.len(), 5, "one distinct bank reference per line");
-    let failed: Vec<&Vec<String>> = wages
-        .transfers
+    let failed: Vec<&Transfer> = lines
         .iter()
-        .map(|tr| &tr.failed_refs)
-        .filter(|f| !f.is_empty())
+        .filter(|tr| !tr.failed_refs.is_empty())
         .collect();
     assert_eq!(failed.len(), 1, "one line failed once: {failed:?}");
-    let total: u64 = wages.transfers.iter().map(|tr| tr.amount).sum();
+    let failed_line = failed[0].line;
+    let total: u64 = lines.iter().map(|tr| tr.amount).sum();
     assert_eq!(total, wages.amount);
     assert_eq!(c.paid_wage_out, wages.amount);
-    assert!(wages.transfers.iter().all(|tr| tr.from == winner));
+    assert!(lines.iter().all(|tr| tr.from == winner));
 
     // The API serves the same state.
     let served = client
@@ -335,6 +359,69 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         .get(&format!("/v1/contracts/{}/trail", c.id))
         .expect("trail");
     assert_eq!(served["requests"].as_array().map(Vec::len), Some(3));
+    assert_eq!(served["requests"][2]["request"]["id"], payroll_id);
+    assert_eq!(
+        served["requests"][2]["lines"].as_array().map(Vec::len),
+        Some(5)
+    );
+    // A request's lines, a page at a time.
+    let page = client
+        .get(&format!("/v1/payments/{payroll_id}?from=1&limit=2"))
+        .expect("payment");
+    assert_eq!(page["request"]["status"], "SETTLED");
+    let shown: Vec<u64> = page["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["line"].as_u64())
+        .collect();
+    assert_eq!((shown, &page["next_from"]), (vec![1, 2], &Value::from(3)));
+    let last = client
+        .get(&format!("/v1/payments/{payroll_id}?from=4"))
+        .expect("payment");
+    assert_eq!(last["lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(last["next_from"], Value::Null);
+
+    // `xachain payment show`, and `xachain payment settle` refused to anyone but the payee
+    // (the operator here), by name.
+    let id = payroll_id.to_string();
+    let out = run(
+        &["payment", "show", &id, "--all", "--json", "--api", &api],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("payment show --json");
+    assert_eq!(shown["lines"].as_array().map(Vec::len), Some(5), "{shown}");
+    let out = run(
+        &["payment", "show", &id, "--limit", "2", "--api", &api],
+        &[],
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("SETTLED") && summary.contains("5 of 5 line(s) paid"),
+        "{summary}"
+    );
+    assert!(summary.contains("--from 2"), "{summary}");
+    let operator = dir.join("keys").join("operator.json");
+    let milestone_1 = requests[1].0.id.to_string();
+    let out = run(
+        &[
+            "payment",
+            "settle",
+            &milestone_1,
+            "--json",
+            "--api",
+            &api,
+            "--key",
+        ],
+        &[&operator],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PERMISSION_DENIED") && err.contains("body.sender"),
+        "{err}"
+    );
 
     // `xachain tender list`: JSON and the summary, filtered by status.
     let list = |extra: &[&str]| -> Value {
@@ -537,8 +624,11 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         summary.contains("VERIFIED")
-            && summary.contains("PARTIALLY_PAID: 41000 fen, 4 of 5 transfer(s) paid, 1 failed")
-            && summary.contains("PAID: 41000 fen, 5 of 5 transfer(s) paid, 1 failed"),
+            && summary.contains(
+                "PARTIALLY_PAID: 41000 fen, 4 of 5 line(s) paid (32700 fen), 1 failed and unpaid"
+            )
+            && summary.contains("PAID: 41000 fen, 5 of 5 line(s) paid (41000 fen), 0 failed")
+            && summary.contains(&format!("SETTLED: 41000 fen, 5 of 5 line(s) paid (41000 fen), 0 failed and unpaid, settled by {winner}")),
         "{summary}"
     );
     let requests_history: Vec<(Hash, PaymentRequest)> = values(&payroll_pkg);
@@ -550,17 +640,19 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
             RequestStatus::Approved,
             RequestStatus::PartiallyPaid,
             RequestStatus::Paid,
+            RequestStatus::Settled,
         ]
     );
-    // Request, review, approval, five postings and the retry: nine writes, nine transactions.
-    assert_eq!(requests_history.len(), 9);
+    // Request, review, approval, five postings, the retry and the settlement: ten writes, ten
+    // transactions.
+    assert_eq!(requests_history.len(), 10);
     let writers: BTreeSet<Hash> = requests_history.iter().map(|(h, _)| *h).collect();
-    assert_eq!(writers.len(), 9);
+    assert_eq!(writers.len(), 10);
     // The bank sends its postings at once, so they usually share blocks: each is still its own
     // version (one per transaction), several at one height.
     let heights: BTreeSet<u64> = versions(&payroll_pkg).iter().map(|v| v.height).collect();
     println!(
-        "payroll request history: 9 versions in {} blocks",
+        "payroll request history: 10 versions in {} blocks",
         heights.len()
     );
     let mut forged = payroll_pkg.clone();
@@ -574,6 +666,53 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
         &tmp.path().join("p1.json"),
         &genesis,
         "a version's transaction changed",
+    );
+
+    // The failed worker's own line: written by the request, the failed posting and the retry,
+    // each version by its transaction; the auditor sees the failure, and hiding it is caught.
+    let line_pkg_path = tmp.path().join("line-history.json");
+    let line_pkg = export_history(
+        &api,
+        &line_key(payroll_id, failed_line),
+        tip,
+        &line_pkg_path,
+    );
+    let report = verify_ok(&line_pkg_path, &genesis);
+    let records: Vec<&str> = report["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["record"].as_str())
+        .collect();
+    let bank_ref = format!("WAGE-{payroll_id}-{failed_line}");
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert!(records[0].ends_with("awaiting the bank"), "{records:?}");
+    assert!(
+        records[1].ends_with(&format!("failed under {bank_ref}, unpaid")),
+        "{records:?}"
+    );
+    assert!(
+        records[2].ends_with(&format!("paid under {bank_ref} after failed {bank_ref}")),
+        "{records:?}"
+    );
+    let line_history: Vec<(Hash, Transfer)> = values(&line_pkg);
+    assert_eq!(
+        line_history[0].0, requests_history[0].0,
+        "written by the request"
+    );
+    assert_eq!(
+        line_history.last().map(|(_, t)| t),
+        lines.get(failed_line as usize)
+    );
+    let mut hidden = line_pkg.clone();
+    if let Record::History(h) = &mut hidden.record {
+        h.versions.remove(1);
+    }
+    verify_tampered(
+        &hidden,
+        &tmp.path().join("l1.json"),
+        &genesis,
+        "the failed attempt hidden",
     );
 
     // The contract's history: created, then credited by each milestone's payment, then debited

@@ -148,14 +148,18 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/contracts/{id}/trail": {"get": {
-                "summary": "Where every fen of a contract went: its payment requests with every transfer (to subcontractors and to each worker, with bank references), and recursively every subcontract (at most 8 levels, 1000 contracts)",
+                "summary": "Where every fen of a contract went: its payment requests, each with its transfer lines (to subcontractors and to each worker, with bank references), and recursively every subcontract (at most 8 levels, 1000 contracts, 20000 lines in all: a request cut short has a non-null next_from to page on with /v1/payments/{id})",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array"}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
+                "responses": {"200": ok(json!({"type": "object", "properties": {"contract": {"type": "object"}, "requests": {"type": "array", "items": {"type": "object", "properties": {"request": {"type": "object"}, "lines": {"type": "array", "items": {"type": "object"}}, "next_from": {"type": ["integer", "null"]}}}}, "subcontracts": {"type": "array"}}})), "400": err(), "404": err()}
             }},
             "/v1/payments/{id}": {"get": {
-                "summary": "A payment request (progress, material or payroll) with its status and every transfer line with its bank reference",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
+                "summary": "A payment request (progress, material or payroll): its summary (status SUBMITTED, REVIEWED, APPROVED, PARTIALLY_PAID, PAID, SETTLED or REJECTED; lines, lines paid, lines failed and unpaid, amount paid; who settled) and a page of its transfer lines, each with its bank reference and failed attempts; next_from pages on",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "First line (default 0): the previous page's next_from"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "At most this many lines (default 100)"}
+                ],
+                "responses": {"200": ok(json!({"type": "object", "properties": {"request": {"type": "object"}, "lines": {"type": "array", "items": {"type": "object"}}, "next_from": {"type": ["integer", "null"]}}})), "400": err(), "404": err()}
             }},
             "/v1/dkg": {"get": {"summary": "The tender threshold key in force (source, round, quorum, players, group key), the open reshare round with the dealers it waits for, and the next round number", "responses": {"200": ok(json!({"type": "object", "properties": {"source": {"enum": ["none", "trusted_dealer_devnet_only", "golden_round_zero_trusted_setup_devnet_only", "golden_reshare"]}, "reshares": {"type": "boolean"}, "key_round": {"type": "integer"}, "in_force": {"type": ["object", "null"]}, "open_round": {"type": ["object", "null"]}, "next_round": {"type": ["integer", "null"]}}}))}}},
             "/v1/dkg/rounds/{round}": {"get": {

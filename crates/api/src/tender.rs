@@ -2,6 +2,9 @@
 //! opening, contracts, payment requests. Bids are served as stored: before the opening only
 //! ciphertext, sealed key and commitment exist anywhere; the revealed prices appear in the
 //! opening, all together. Writes are ordinary signed transactions; the CLI builds them.
+//!
+//! A payment request's transfer lines are records of their own (`payment/request/{id}/line/{n}`);
+//! the endpoints read them by index, a page at a time.
 
 use crate::{ApiError, ApiResult, ApiState, path, query};
 use axum::{
@@ -16,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use xa_types::{
     ErrorCode, decode,
-    modules::payment::{Contract, PaymentRequest, contract_key, request_key},
+    modules::payment::{Contract, PaymentRequest, Transfer, contract_key, line_key, request_key},
     modules::tender::{
         Bid, NEXT_ID_KEY, Opening, Tender, TenderStatus, bid_key, opening_key, tender_key,
     },
@@ -139,31 +142,83 @@ pub(crate) async fn contract(
     Ok(Json(json!({ "contract": c })))
 }
 
-/// `GET /v1/payments/{id}`: a payment request with its transfers.
+/// Query of `GET /v1/payments/{id}`.
+#[derive(Deserialize)]
+pub(crate) struct LinesQuery {
+    /// First line (default 0).
+    from: Option<u32>,
+    /// At most this many lines (default [`DEFAULT_LINES`], at most [`MAX_LINES_PAGE`]).
+    limit: Option<u32>,
+}
+
+/// Lines one page shows unless asked otherwise.
+const DEFAULT_LINES: u32 = 100;
+/// Most lines one page shows.
+const MAX_LINES_PAGE: u32 = 1_000;
+
+/// Lines `from..from + limit` of request `r`, and the index of the first line after them
+/// (`None` when there is none).
+fn lines_of(
+    s: &ApiState,
+    r: &PaymentRequest,
+    from: u32,
+    limit: u32,
+) -> Result<(Vec<Transfer>, Option<u32>), ApiError> {
+    let end = from.saturating_add(limit).min(r.lines);
+    let mut lines = Vec::with_capacity(end.saturating_sub(from) as usize);
+    for n in from..end {
+        let t: Transfer = read(s, &line_key(r.id, n))?
+            .ok_or_else(|| ApiError::internal(format!("line {n} of request {} missing", r.id)))?;
+        lines.push(t);
+    }
+    Ok((lines, (end < r.lines).then_some(end)))
+}
+
+/// `GET /v1/payments/{id}?from=&limit=`: a payment request's summary with a page of its transfer
+/// lines (from `from`, default 0; at most `limit`, default 100, at most 1000); `next_from` is
+/// the `from` of the next page, `null` after the last line.
 pub(crate) async fn payment(
     State(s): State<ApiState>,
     p: Result<Path<String>, PathRejection>,
+    q: Result<Query<LinesQuery>, QueryRejection>,
 ) -> ApiResult<Value> {
     let id = id(p, "id")?;
+    let q = query(q)?;
     let r: PaymentRequest = read(&s, &request_key(id))?
         .ok_or_else(|| ApiError::not_found(format!("id: no payment request {id}")))?;
-    Ok(Json(json!({ "request": r })))
+    let limit = q.limit.unwrap_or(DEFAULT_LINES).clamp(1, MAX_LINES_PAGE);
+    let (lines, next_from) = lines_of(&s, &r, q.from.unwrap_or(0), limit)?;
+    Ok(Json(
+        json!({ "request": r, "lines": lines, "next_from": next_from }),
+    ))
 }
 
 /// Deepest contract tree the trail follows.
 const MAX_TRAIL_DEPTH: usize = 8;
 /// Most contracts one trail lists.
 const MAX_TRAIL_CONTRACTS: usize = 1_000;
+/// Most transfer lines one trail lists; a request past it lists its first lines and a
+/// `next_from` to page on with `/v1/payments/{id}`.
+const MAX_TRAIL_LINES: u32 = 20_000;
 
-/// One contract with its payment requests and, recursively, its subcontracts.
-fn trail_of(s: &ApiState, id: u64, depth: usize, seen: &mut usize) -> Result<Value, ApiError> {
+/// One contract with its payment requests (each with its transfer lines) and, recursively, its
+/// subcontracts. `lines_left` is what remains of [`MAX_TRAIL_LINES`].
+fn trail_of(
+    s: &ApiState,
+    id: u64,
+    depth: usize,
+    seen: &mut usize,
+    lines_left: &mut u32,
+) -> Result<Value, ApiError> {
     *seen += 1;
     let c: Contract = read(s, &contract_key(id))?
         .ok_or_else(|| ApiError::internal(format!("contract {id} missing")))?;
     let mut requests = Vec::with_capacity(c.requests.len());
     for r in &c.requests {
         if let Some(req) = read::<PaymentRequest>(s, &request_key(*r))? {
-            requests.push(req);
+            let (lines, next_from) = lines_of(s, &req, 0, *lines_left)?;
+            *lines_left -= lines.len() as u32;
+            requests.push(json!({ "request": req, "lines": lines, "next_from": next_from }));
         }
     }
     let mut children = Vec::new();
@@ -172,14 +227,15 @@ fn trail_of(s: &ApiState, id: u64, depth: usize, seen: &mut usize) -> Result<Val
             children.push(json!({ "contract": child, "truncated": true }));
             continue;
         }
-        children.push(trail_of(s, *child, depth + 1, seen)?);
+        children.push(trail_of(s, *child, depth + 1, seen, lines_left)?);
     }
     Ok(json!({ "contract": c, "requests": requests, "subcontracts": children }))
 }
 
 /// `GET /v1/contracts/{id}/trail`: where every fen of a contract went: its payment requests
-/// with every transfer (to subcontractors and to each worker, with bank references), and the
-/// same for every subcontract below it.
+/// with every transfer line (to subcontractors and to each worker, with bank references), and
+/// the same for every subcontract below it. At most 20 000 lines in all: a request cut short
+/// has a non-null `next_from`.
 pub(crate) async fn trail(
     State(s): State<ApiState>,
     p: Result<Path<String>, PathRejection>,
@@ -188,6 +244,6 @@ pub(crate) async fn trail(
     if read::<Contract>(&s, &contract_key(id))?.is_none() {
         return Err(ApiError::not_found(format!("id: no contract {id}")));
     }
-    let mut seen = 0;
-    Ok(Json(trail_of(&s, id, 0, &mut seen)?))
+    let (mut seen, mut lines_left) = (0, MAX_TRAIL_LINES);
+    Ok(Json(trail_of(&s, id, 0, &mut seen, &mut lines_left)?))
 }

@@ -11,6 +11,19 @@
 //! - `reject`: `1 of any role @ any`; the module requires the payer or a supervisor of the
 //!   department
 //! - `post_transfer`: `1 of bank @ any`
+//! - `settle`: `1 of any role @ any`; the module requires the contract's payee
+//!
+//! Each transfer line is its own record (`payment/request/{id}/line/{n}`, see
+//! [`xa_types::modules::payment`]): a bank posting reads and writes that one line and the
+//! request's small summary, never the other lines, so its cost does not grow with the payroll.
+//!
+//! **Settlement.** A PAID request becomes SETTLED when the payee side confirms receipt: the
+//! contract's payee, for every kind. For a progress or material payment that is the party the
+//! money went to. For a payroll the money went to the workers, who need not hold accounts on
+//! the chain (a line's worker may be the digest of their identity), so the contractor that
+//! filed the payroll (the contract's payee; only it may request) confirms, once every line is
+//! paid, that the payroll is complete, e.g. after reconciling the bank's statement. Settling
+//! moves no money; it closes the request for good.
 
 use crate::{CallContext, Module, StateView, policy};
 use xa_types::{
@@ -132,7 +145,7 @@ fn stateless(method: &str, bytes: &[u8]) -> Result<(), TxError> {
             }
             Ok(())
         }
-        REVIEW | APPROVE | REJECT => args::<RequestIdArgs>(method, bytes).map(|_| ()),
+        REVIEW | APPROVE | REJECT | SETTLE => args::<RequestIdArgs>(method, bytes).map(|_| ()),
         POST_TRANSFER => {
             let a: PostTransferArgs = args(method, bytes)?;
             text("args.bank_ref", &a.bank_ref)
@@ -169,6 +182,10 @@ fn save_contract(ctx: &mut CallContext<'_>, c: &Contract) {
 
 fn save_request(ctx: &mut CallContext<'_>, r: &PaymentRequest) {
     ctx.put(request_key(r.id), encode(r));
+}
+
+fn save_line(ctx: &mut CallContext<'_>, t: &Transfer) {
+    ctx.put(line_key(t.request, t.line), encode(t));
 }
 
 fn next_id(ctx: &mut CallContext<'_>, key: &[u8]) -> Result<u64, TxError> {
@@ -250,6 +267,7 @@ impl Module for PaymentModule {
             APPROVE => approve(ctx, args(method, bytes)?),
             REJECT => reject(ctx, args(method, bytes)?),
             POST_TRANSFER => post_transfer(ctx, args(method, bytes)?),
+            SETTLE => settle(ctx, args(method, bytes)?),
             other => Err(TxError::new(
                 ErrorCode::UnknownMethod,
                 format!("body.call.method: payment has no method '{other}'"),
@@ -587,31 +605,26 @@ fn request(ctx: &mut CallContext<'_>, a: RequestArgs) -> Result<(), TxError> {
         }
     }
     fits(ctx, &mut c, &a.kind, a.amount, false)?;
-    let transfers = match &a.kind {
-        RequestKind::Payroll { .. } => a
-            .lines
-            .iter()
-            .map(|l| Transfer {
-                from: c.payee,
-                to: l.worker,
-                account: l.account.clone(),
-                amount: l.amount,
-                bank_ref: None,
-                failed_refs: Vec::new(),
-                paid_ms: None,
-            })
-            .collect(),
-        _ => vec![Transfer {
-            from: c.payer,
-            to: c.payee,
-            account: String::new(),
-            amount: a.amount,
-            bank_ref: None,
-            failed_refs: Vec::new(),
-            paid_ms: None,
-        }],
-    };
     let id = next_id(ctx, NEXT_REQUEST_KEY)?;
+    let line = |line: u32, from, to, account: String, amount| Transfer {
+        request: id,
+        line,
+        from,
+        to,
+        account,
+        amount,
+        bank_ref: None,
+        failed_refs: Vec::new(),
+        paid_ms: None,
+    };
+    let transfers: Vec<Transfer> = match &a.kind {
+        // At most MAX_LINES lines (checked statelessly), so indices fit a u32.
+        RequestKind::Payroll { .. } => (0u32..)
+            .zip(&a.lines)
+            .map(|(n, l)| line(n, c.payee, l.worker, l.account.clone(), l.amount))
+            .collect(),
+        _ => vec![line(0, c.payer, c.payee, String::new(), a.amount)],
+    };
     let r = PaymentRequest {
         id,
         contract: c.id,
@@ -622,9 +635,18 @@ fn request(ctx: &mut CallContext<'_>, a: RequestArgs) -> Result<(), TxError> {
         requester: ctx.sender,
         reviewed_by: None,
         approved_by: None,
-        transfers,
+        lines: u32::try_from(transfers.len())
+            .map_err(|_| invalid(format!("args.lines: 1 to {MAX_LINES} lines")))?,
+        lines_paid: 0,
+        lines_failed: 0,
+        amount_paid: 0,
         created_ms: ctx.time_ms,
+        settled_by: None,
+        settled_ms: None,
     };
+    for t in &transfers {
+        save_line(ctx, t);
+    }
     save_request(ctx, &r);
     c.requests.push(id);
     save_contract(ctx, &c);
@@ -722,12 +744,18 @@ fn reject(ctx: &mut CallContext<'_>, a: RequestIdArgs) -> Result<(), TxError> {
 
 fn post_transfer(ctx: &mut CallContext<'_>, a: PostTransferArgs) -> Result<(), TxError> {
     let mut r = load_request(ctx, a.request)?;
-    let line = a.line as usize;
-    let t = r.transfers.get(line).ok_or_else(|| {
-        invalid(format!(
-            "args.line: request {} has no line {}",
-            r.id, a.line
-        ))
+    if a.line >= r.lines {
+        return Err(invalid(format!(
+            "args.line: request {} has no line {} (it has {})",
+            r.id, a.line, r.lines
+        )));
+    }
+    let lkey = line_key(r.id, a.line);
+    let mut t: Transfer = ctx.read(&lkey)?.ok_or_else(|| {
+        TxError::new(
+            ErrorCode::NotFound,
+            format!("args.line: line {} of request {} is missing", a.line, r.id),
+        )
     })?;
     if let Some(done) = &t.bank_ref {
         return Err(TxError::new(
@@ -762,46 +790,43 @@ fn post_transfer(ctx: &mut CallContext<'_>, a: PostTransferArgs) -> Result<(), T
         )));
     }
     ctx.put(rkey, encode(&(r.id, a.line, a.success)));
-    let amount = t.amount;
+    let was_failed = t.is_failed_unpaid();
     if !a.success {
-        r.transfers[line].failed_refs.push(a.bank_ref.clone());
+        t.failed_refs.push(a.bank_ref.clone());
+        if !was_failed {
+            r.lines_failed += 1;
+        }
     } else {
-        r.transfers[line].bank_ref = Some(a.bank_ref.clone());
-        r.transfers[line].paid_ms = Some(ctx.time_ms);
+        t.bank_ref = Some(a.bank_ref.clone());
+        t.paid_ms = Some(ctx.time_ms);
+        r.lines_paid += 1;
+        r.amount_paid += t.amount;
+        if was_failed {
+            r.lines_failed = r.lines_failed.saturating_sub(1);
+        }
         let mut c = load_contract(ctx, r.contract)?;
         match r.kind {
-            RequestKind::Payroll { .. } => c.paid_wage_out += amount,
+            RequestKind::Payroll { .. } => c.paid_wage_out += t.amount,
             _ => {
-                let wage = wage_part(amount, c.amount, c.wage_share)
+                let wage = wage_part(t.amount, c.amount, c.wage_share)
                     .min(c.wage_share.saturating_sub(c.wage_received));
-                c.received += amount;
+                c.received += t.amount;
                 c.wage_received += wage;
                 if c.received == c.amount {
                     c.status = ContractStatus::Completed;
                 }
                 if let Some(pid) = c.parent {
                     let mut p = load_contract(ctx, pid)?;
-                    p.paid_general_out += amount;
+                    p.paid_general_out += t.amount;
                     save_contract(ctx, &p);
                 }
             }
         }
         save_contract(ctx, &c);
     }
-    let all_paid = r.transfers.iter().all(|t| t.bank_ref.is_some());
-    let any_failed = r
-        .transfers
-        .iter()
-        .any(|t| t.bank_ref.is_none() && !t.failed_refs.is_empty());
-    r.status = if all_paid {
-        RequestStatus::Paid
-    } else if any_failed {
-        RequestStatus::PartiallyPaid
-    } else {
-        RequestStatus::Approved
-    };
+    save_line(ctx, &t);
+    r.status = r.payment_status();
     save_request(ctx, &r);
-    let to = r.transfers[line].to.to_string();
     ctx.emit(
         MODULE,
         if a.success {
@@ -812,11 +837,38 @@ fn post_transfer(ctx: &mut CallContext<'_>, a: PostTransferArgs) -> Result<(), T
         vec![
             ("request".into(), r.id.to_string()),
             ("line".into(), a.line.to_string()),
-            ("to".into(), to),
-            ("amount".into(), amount.to_string()),
+            ("to".into(), t.to.to_string()),
+            ("amount".into(), t.amount.to_string()),
             ("bank_ref".into(), a.bank_ref),
             ("status".into(), r.status.as_str().into()),
         ],
     );
+    Ok(())
+}
+
+/// The payee side confirms receipt: PAID → SETTLED (see the module documentation for who).
+fn settle(ctx: &mut CallContext<'_>, a: RequestIdArgs) -> Result<(), TxError> {
+    let mut r = load_request(ctx, a.request)?;
+    let c = load_contract(ctx, r.contract)?;
+    if c.payee != ctx.sender {
+        return Err(denied(format!(
+            "body.sender: only contract {}'s payee {} confirms receipt of its payments",
+            c.id, c.payee
+        )));
+    }
+    if r.status != RequestStatus::Paid {
+        return Err(state(format!(
+            "args.request: request {} is {}, not PAID ({} of {} lines paid)",
+            r.id,
+            r.status.as_str(),
+            r.lines_paid,
+            r.lines
+        )));
+    }
+    r.status = RequestStatus::Settled;
+    r.settled_by = Some(ctx.sender);
+    r.settled_ms = Some(ctx.time_ms);
+    save_request(ctx, &r);
+    status_event(ctx, &r, "settled");
     Ok(())
 }

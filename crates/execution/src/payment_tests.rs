@@ -2,7 +2,9 @@
 
 use super::tender_tests::{BANK_OFFICER, Bench, COMPANIES, DAY, OWNER, SUP, publicized};
 use super::*;
-use xa_types::{Call, modules::payment::*, modules::tender::TenderStatus};
+use xa_types::{
+    Call, modules::history::is_tracked, modules::payment::*, modules::tender::TenderStatus,
+};
 
 /// The general contractor (the tender's winner) and a subcontractor.
 const GC: u8 = COMPANIES[2];
@@ -11,11 +13,41 @@ const SUB: u8 = COMPANIES[3];
 struct Site {
     b: Bench,
     root: u64,
+    /// Versions of each tracked key written through [`Site::pay`]: one per block that wrote
+    /// it, as the chain's key history keeps them (every call here is a block of its own).
+    versions: BTreeMap<Vec<u8>, u32>,
 }
 
 impl Site {
     fn pay<A: borsh::BorshSerialize>(&mut self, seed: u8, method: &str, a: &A) -> Receipt {
-        self.b.call(seed, &[], Call::new(MODULE, method, a))
+        let r = self.b.call(seed, &[], Call::new(MODULE, method, a));
+        for k in self.b.last_writes.keys().filter(|k| is_tracked(k)) {
+            *self.versions.entry(k.clone()).or_default() += 1;
+        }
+        r
+    }
+
+    /// The line keys the last call wrote.
+    fn lines_written(&self) -> Vec<(u64, u32)> {
+        self.b
+            .last_writes
+            .keys()
+            .filter_map(|k| match parse_request_record_key(k) {
+                Some(RequestRecordKey::Line(r, n)) => Some((r, n)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn line(&self, request: u64, n: u32) -> Transfer {
+        decode(&self.b.state[&line_key(request, n)]).expect("line")
+    }
+
+    /// Every line of a request, read from its line keys.
+    fn lines(&self, request: u64) -> Vec<Transfer> {
+        (0..self.request_rec(request).lines)
+            .map(|n| self.line(request, n))
+            .collect()
     }
 
     fn ok<A: borsh::BorshSerialize>(&mut self, seed: u8, method: &str, a: &A) -> Receipt {
@@ -135,7 +167,11 @@ fn site() -> Site {
         xa_types::modules::tender::AWARD,
         &xa_types::modules::tender::TenderIdArgs { tender: t },
     );
-    let mut s = Site { b, root: 0 };
+    let mut s = Site {
+        b,
+        root: 0,
+        versions: BTreeMap::new(),
+    };
     let a = ContractFromAwardArgs {
         tender: t,
         wage_share: 3_000,
@@ -342,7 +378,11 @@ fn p2_an_approved_payroll_of_n_workers_yields_exactly_n_credits_totalling_the_de
     }
     let req = s.request_rec(r);
     assert_eq!(req.status, RequestStatus::Paid);
-    assert!(req.transfers.iter().all(|t| t.from == s.b.addr(GC)));
+    assert_eq!((req.lines, req.lines_paid), (u32::from(n), u32::from(n)));
+    assert_eq!(req.amount_paid, total);
+    let paid = s.lines(r);
+    assert_eq!(paid.len(), n as usize);
+    assert!(paid.iter().all(|t| t.from == s.b.addr(GC) && t.is_paid()));
     let c = s.contract(root);
     assert_eq!(
         c.paid_wage_out, total,
@@ -468,7 +508,10 @@ fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference
     assert_eq!(s.post(r, 1, "W-1", true).code, "ALREADY_EXISTS");
     let req = s.request_rec(r);
     assert_eq!(req.status, RequestStatus::Paid);
-    assert_eq!(req.transfers[1].failed_refs, vec!["W-1".to_string()]);
+    assert_eq!((req.lines_paid, req.lines_failed), (3, 0));
+    let retried = s.line(r, 1);
+    assert_eq!(retried.failed_refs, vec!["W-1".to_string()]);
+    assert_eq!(retried.bank_ref.as_deref(), Some("W-1"));
     assert_eq!(s.contract(root).paid_wage_out, 1_500);
 }
 
@@ -524,16 +567,9 @@ fn postings_in_one_block_each_leave_their_own_version_of_the_request() {
         .collect();
     let writers: Vec<Hash> = request.iter().map(|(h, _)| *h).collect();
     assert_eq!(writers, [hashes[0], hashes[1], hashes[3]]);
-    let paid = |q: &PaymentRequest| q.transfers.iter().filter(|t| t.bank_ref.is_some()).count();
-    let failed = |q: &PaymentRequest| {
-        q.transfers
-            .iter()
-            .map(|t| t.failed_refs.len())
-            .sum::<usize>()
-    };
-    let steps: Vec<(usize, usize, RequestStatus)> = request
+    let steps: Vec<(u32, u32, RequestStatus)> = request
         .iter()
-        .map(|(_, q)| (paid(q), failed(q), q.status))
+        .map(|(_, q)| (q.lines_paid, q.lines_failed, q.status))
         .collect();
     assert_eq!(
         steps,
@@ -576,8 +612,233 @@ fn postings_in_one_block_each_leave_their_own_version_of_the_request() {
     assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
 }
 
-/// Cost of a 1 000-worker payroll: request size, and the time to execute the request, its
-/// review and approval, and the bank's 1 000 postings. `--ignored --nocapture payroll_cost`.
+fn wages(n: u32, amount: u64) -> Vec<PayrollLine> {
+    (0..n)
+        .map(|i| PayrollLine {
+            worker: Hash(xa_types::Suite::Ed25519.hash(&i.to_le_bytes()).0),
+            account: format!("6222-{i:06}"),
+            amount,
+        })
+        .collect()
+}
+
+#[test]
+fn each_payroll_line_is_its_own_record_and_a_posting_writes_only_its_line_and_the_summary() {
+    let mut s = funded();
+    let root = s.root;
+    let n = 25u32;
+    let r = s.approved(GC, OWNER, payroll(root, wages(n, 60)));
+    // The request wrote its summary and every line; the summary holds no line.
+    let req = s.request_rec(r);
+    assert_eq!(
+        (req.lines, req.lines_paid, req.lines_failed, req.amount_paid),
+        (n, 0, 0, 0)
+    );
+    assert_eq!(req.status, RequestStatus::Approved);
+    for (i, t) in s.lines(r).iter().enumerate() {
+        assert_eq!((t.request, t.line, t.amount), (r, i as u32, 60));
+        assert!(!t.is_paid() && t.failed_refs.is_empty());
+        assert_eq!(
+            s.versions[&line_key(r, i as u32)],
+            1,
+            "written by the request"
+        );
+    }
+    let summary_before = s.b.state[&request_key(r)].len();
+    for line in 0..n {
+        let rc = s.post(r, line, &format!("PAY-{line}"), true);
+        assert_eq!(rc.status, TxStatus::Success, "{}", rc.message);
+        // One line, the bank reference, the contract, the summary and the bank's account:
+        // nothing else, whatever the payroll's size.
+        assert_eq!(s.lines_written(), vec![(r, line)]);
+        let mut expected: Vec<Vec<u8>> = vec![
+            line_key(r, line),
+            request_key(r),
+            contract_key(root),
+            bank_ref_key(&format!("PAY-{line}")),
+            xa_types::modules::accounts::account_key(&s.b.addr(BANK_OFFICER)),
+        ];
+        expected.sort();
+        assert_eq!(
+            s.b.last_writes.keys().cloned().collect::<Vec<_>>(),
+            expected
+        );
+        let req = s.request_rec(r);
+        assert_eq!(req.lines_paid, line + 1);
+        assert_eq!(req.amount_paid, 60 * u64::from(line + 1));
+        let want = if line + 1 == n {
+            RequestStatus::Paid
+        } else {
+            RequestStatus::Approved
+        };
+        assert_eq!(req.status, want);
+    }
+    // The summary stays small: its size does not depend on the lines paid.
+    assert_eq!(s.b.state[&request_key(r)].len(), summary_before);
+    // Each line's history: the request, then its one posting.
+    for line in 0..n {
+        assert_eq!(s.versions[&line_key(r, line)], 2, "line {line}");
+        let t = s.line(r, line);
+        assert_eq!(t.bank_ref, Some(format!("PAY-{line}")));
+        assert!(t.paid_ms.is_some());
+    }
+    // The summary's history: request, review, approval, one version per posting.
+    assert_eq!(s.versions[&request_key(r)], 3 + n);
+    assert_eq!(s.contract(root).paid_wage_out, 60 * u64::from(n));
+    // Paid lines are never paid again, under any reference; a line beyond the request's is
+    // refused by name.
+    assert_eq!(s.post(r, 7, "PAY-7", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.post(r, 7, "PAY-7-again", true).code, "ALREADY_EXISTS");
+    let rc = s.post(r, n, "PAY-X", true);
+    assert_eq!(rc.code, "INVALID_ARGUMENT");
+    assert!(rc.message.contains("args.line"), "{}", rc.message);
+    assert_eq!(s.contract(root).paid_wage_out, 60 * u64::from(n));
+}
+
+#[test]
+fn a_line_failing_twice_counts_once_and_its_history_has_one_version_per_posting() {
+    let mut s = funded();
+    let root = s.root;
+    let r = s.approved(GC, OWNER, payroll(root, wages(4, 100)));
+    for (line, bank_ref, ok) in [
+        (0, "A-0", true),
+        (1, "A-1", false),
+        (1, "A-1b", false),
+        (2, "A-2", true),
+        (3, "A-3", false),
+    ] {
+        let rc = s.post(r, line, bank_ref, ok);
+        assert_eq!(rc.status, TxStatus::Success, "{}", rc.message);
+    }
+    let req = s.request_rec(r);
+    assert_eq!(req.status, RequestStatus::PartiallyPaid);
+    assert_eq!(
+        (req.lines_paid, req.lines_failed, req.amount_paid),
+        (2, 2, 200)
+    );
+    // A failed reference of one line never pays another; a failed line may be retried under
+    // its own earlier reference or a new one.
+    assert_eq!(s.post(r, 3, "A-1", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.post(r, 1, "A-1b", true).status, TxStatus::Success);
+    let req = s.request_rec(r);
+    assert_eq!(
+        (req.lines_failed, req.status),
+        (1, RequestStatus::PartiallyPaid)
+    );
+    assert_eq!(s.post(r, 3, "A-3-retry", true).status, TxStatus::Success);
+    let req = s.request_rec(r);
+    assert_eq!(
+        (
+            req.lines_paid,
+            req.lines_failed,
+            req.amount_paid,
+            req.status
+        ),
+        (4, 0, 400, RequestStatus::Paid)
+    );
+    // Double payment refused: the successful reference again, or the line under another.
+    assert_eq!(s.post(r, 1, "A-1b", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.post(r, 1, "A-1", true).code, "ALREADY_EXISTS");
+    assert_eq!(s.contract(root).paid_wage_out, 400);
+    // One version per posting that changed the line (refused postings write nothing).
+    let v = |n| s.versions[&line_key(r, n)];
+    assert_eq!((v(0), v(1), v(2), v(3)), (2, 4, 2, 3));
+    let l1 = s.line(r, 1);
+    assert_eq!(l1.failed_refs, vec!["A-1".to_string(), "A-1b".to_string()]);
+    assert_eq!(l1.bank_ref.as_deref(), Some("A-1b"));
+}
+
+#[test]
+fn settle_the_payee_confirms_receipt_of_a_paid_request() {
+    let mut s = site();
+    let root = s.root;
+    assert_eq!(s.accept(root, 0).status, TxStatus::Success);
+    let id = RequestIdArgs {
+        request: s.approved(GC, OWNER, progress(root, 0, 6_000)),
+    };
+    // Not PAID yet: refused with the state named.
+    let msg = s.fails(GC, SETTLE, &id, ErrorCode::InvalidState);
+    assert!(
+        msg.contains("args.request") && msg.contains("APPROVED, not PAID"),
+        "{msg}"
+    );
+    assert_eq!(
+        s.post(id.request, 0, "BOX-1", true).status,
+        TxStatus::Success
+    );
+    // Only the payee confirms receipt: not the payer, the supervisor or the bank.
+    for who in [OWNER, SUP, BANK_OFFICER, SUB] {
+        let msg = s.fails(who, SETTLE, &id, ErrorCode::PermissionDenied);
+        assert!(msg.contains("body.sender"), "{msg}");
+    }
+    let rc = s.ok(GC, SETTLE, &id);
+    assert_eq!(rc.events[0].kind, "settled");
+    let req = s.request_rec(id.request);
+    assert_eq!(req.status, RequestStatus::Settled);
+    assert_eq!(req.settled_by, Some(s.b.addr(GC)));
+    assert_eq!(req.settled_ms, Some(s.b.time_ms));
+    // Settled is final: not again, no more postings, no rejection.
+    let msg = s.fails(GC, SETTLE, &id, ErrorCode::InvalidState);
+    assert!(msg.contains("SETTLED, not PAID"), "{msg}");
+    assert_eq!(s.post(id.request, 0, "BOX-2", true).code, "ALREADY_EXISTS");
+    s.fails(OWNER, REJECT, &id, ErrorCode::InvalidState);
+    // Unknown request: named.
+    let msg = s.fails(
+        GC,
+        SETTLE,
+        &RequestIdArgs { request: 999 },
+        ErrorCode::NotFound,
+    );
+    assert!(msg.contains("args.request"), "{msg}");
+}
+
+#[test]
+fn settle_a_payroll_only_after_every_line_is_paid_by_the_contractor_that_filed_it() {
+    let mut s = funded();
+    let root = s.root;
+    let id = RequestIdArgs {
+        request: s.approved(GC, OWNER, payroll(root, wages(3, 100))),
+    };
+    let r = id.request;
+    assert_eq!(s.post(r, 0, "S-0", true).status, TxStatus::Success);
+    assert_eq!(s.post(r, 1, "S-1", false).status, TxStatus::Success);
+    assert_eq!(s.post(r, 2, "S-2", true).status, TxStatus::Success);
+    let msg = s.fails(GC, SETTLE, &id, ErrorCode::InvalidState);
+    assert!(
+        msg.contains("PARTIALLY_PAID, not PAID (2 of 3 lines paid)"),
+        "{msg}"
+    );
+    assert_eq!(s.post(r, 1, "S-1", true).status, TxStatus::Success);
+    // A worker is not the party that confirms (and need not hold an account); the payer is not.
+    for who in [OWNER, SUB] {
+        s.fails(who, SETTLE, &id, ErrorCode::PermissionDenied);
+    }
+    s.ok(GC, SETTLE, &id);
+    let req = s.request_rec(r);
+    assert_eq!(req.status, RequestStatus::Settled);
+    assert_eq!(req.amount_paid, req.amount);
+    // Settling wrote the summary only.
+    assert_eq!(s.lines_written(), vec![]);
+    assert_eq!(s.contract(root).paid_wage_out, 300);
+}
+
+/// State bytes a block's writes put into the tree: every key and value written, plus, for
+/// each tracked key, its history head (`history/<key>`, an 80-byte `HistoryHead`). The store
+/// keeps each value twice (latest and versioned), so disk writes are a multiple of this.
+fn written_bytes(writes: &Writes) -> (usize, usize) {
+    let mut bytes = 0;
+    for (k, v) in writes {
+        bytes += k.len() + v.as_ref().map_or(0, Vec::len);
+        if is_tracked(k) {
+            bytes += xa_types::modules::history::PREFIX.len() + k.len() + 80;
+        }
+    }
+    (writes.len(), bytes)
+}
+
+/// Cost of a 1 000-worker payroll: request size, the time to execute the request, its
+/// review and approval, and the bank's 1 000 postings, and the state bytes each writes.
+/// `--ignored --nocapture payroll_cost`.
 #[test]
 #[ignore = "measurement, not a check"]
 fn payroll_cost_of_1000_workers() {
@@ -597,17 +858,30 @@ fn payroll_cost_of_1000_workers() {
     let a = payroll(root, lines);
     let bytes = encode(&Call::new(MODULE, REQUEST, &a)).len();
     let start = std::time::Instant::now();
-    let id = s.approved(GC, OWNER, a);
+    s.ok(GC, REQUEST, &a);
+    let (request_keys, request_bytes) = written_bytes(&s.b.last_writes);
+    let id = s.last_request();
+    s.ok(SUP, REVIEW, &RequestIdArgs { request: id });
+    s.ok(OWNER, APPROVE, &RequestIdArgs { request: id });
     let approve = start.elapsed();
     let start = std::time::Instant::now();
+    let (mut keys, mut total, mut max) = (0, 0, 0);
     for line in 0..1000u32 {
         let r = s.post(id, line, &format!("W-{line}"), true);
         assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+        let (k, b) = written_bytes(&s.b.last_writes);
+        keys += k;
+        total += b;
+        max = max.max(b);
     }
     let post = start.elapsed();
     assert_eq!(s.request_rec(id).status, RequestStatus::Paid);
     println!(
         "1000-worker payroll: request call {bytes} bytes; request+review+approve {approve:?}; \
-         1000 postings (1000 transactions) {post:?}"
+         1000 postings (1000 transactions) {post:?}; the request wrote {request_keys} keys, \
+         {request_bytes} bytes; a posting writes {} keys, {} bytes on average (at most {max}), \
+         {total} bytes for all 1000",
+        keys / 1000,
+        total / 1000
     );
 }

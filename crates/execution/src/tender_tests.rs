@@ -35,6 +35,8 @@ pub(super) struct Bench {
     shares: Vec<Vec<u8>>,
     /// Every event and every transaction's arguments, as the node would serve them.
     served: Vec<Vec<u8>>,
+    /// The state writes of the last block [`Bench::call`] executed.
+    pub(super) last_writes: Writes,
 }
 
 /// The golden DKG genesis of a bench: validators, the round-0 output and its holders' shares.
@@ -136,6 +138,7 @@ impl Bench {
             threshold,
             shares,
             served: Vec::new(),
+            last_writes: Writes::new(),
         }
     }
 
@@ -178,6 +181,7 @@ impl Bench {
                 Mode::Verify,
             )
             .expect("executes");
+        self.last_writes = out.writes.clone();
         for (k, v) in out.writes {
             match v {
                 Some(v) => self.state.insert(k, v),

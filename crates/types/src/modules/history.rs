@@ -31,8 +31,9 @@ pub const PREFIX: &[u8] = b"history/";
 pub const HISTORY_DOMAIN: &[u8] = b"XA-HISTORY-V1";
 /// State-key prefixes whose history is kept: records, not counters.
 /// Accounts are not tracked: their nonce changes with every transaction they send. Tenders
-/// (with their bids, shares, opening, scores, objections), contracts and payment requests are
-/// tracked so an auditor can prove a tender's or a contract's whole trail.
+/// (with their bids, shares, opening, scores, objections), contracts and payment requests (with
+/// each transfer line, `payment/request/{id}/line/{n}`) are tracked so an auditor can prove a
+/// tender's or a contract's whole trail, down to one worker's line.
 pub const TRACKED: &[&[u8]] = &[
     b"notary/",
     b"validators/set",

@@ -15,7 +15,23 @@
 //! department) → `approve` (the contract's payer; checks and commits the funds) → the bank posts
 //! one transfer per line (`post_transfer`, role `bank`): all paid → PAID; any failed →
 //! PARTIALLY_PAID until a retry succeeds. A bank reference is recorded once: a transfer posted
-//! as paid is never paid again under any reference, and a reference never pays twice.
+//! as paid is never paid again under any reference, and a reference never pays twice. A PAID
+//! request becomes SETTLED when the payee side confirms receipt (`settle`, the contract's
+//! payee: for a payroll, the contractor that filed it, once every worker's line is paid).
+//!
+//! # State layout
+//! - `payment/contract/{id:020}`: [`Contract`].
+//! - `payment/request/{id:020}`: [`PaymentRequest`], a summary (line count, lines paid, lines
+//!   failed and unpaid, amount paid, status); it never holds the lines.
+//! - `payment/request/{id:020}/line/{n:010}`: [`Transfer`], line `n` of request `id`, written
+//!   when the request is made and by each bank posting on that line. A posting therefore writes
+//!   one line, the bank reference, the contract (and its parent for a payment into a
+//!   subcontract) and the small summary, whatever the payroll's size.
+//! - `payment/bank_ref/{ref}`: `(request, line, success)` of the reference's posting.
+//!
+//! Zero-padded decimal ids keep byte order equal to numeric order, so a request's lines sort
+//! in line order right after the request. Both record kinds lie under the tracked prefix
+//! `payment/request/` (`history::TRACKED`): every line keeps its own provable history.
 //! Invariants per contract: `committed_in ≤ amount` (total paid never exceeds the price);
 //! general outflow ≤ general inflow; wage outflow ≤ wage inflow.
 
@@ -41,6 +57,8 @@ pub const APPROVE: &str = "approve";
 pub const REJECT: &str = "reject";
 /// Method: a bank posts the outcome of one transfer.
 pub const POST_TRANSFER: &str = "post_transfer";
+/// Method: the payee side confirms receipt of a PAID request (the contract's payee).
+pub const SETTLE: &str = "settle";
 /// All methods.
 pub const METHODS: &[&str] = &[
     CONTRACT_FROM_AWARD,
@@ -51,6 +69,7 @@ pub const METHODS: &[&str] = &[
     APPROVE,
     REJECT,
     POST_TRANSFER,
+    SETTLE,
 ];
 
 /// Most milestones per contract.
@@ -155,7 +174,7 @@ pub struct RequestArgs {
     pub lines: Vec<PayrollLine>,
 }
 
-/// Arguments naming a request (`review`, `approve`, `reject`).
+/// Arguments naming a request (`review`, `approve`, `reject`, `settle`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct RequestIdArgs {
     /// The request.
@@ -271,6 +290,8 @@ pub enum RequestStatus {
     PartiallyPaid,
     /// Rejected.
     Rejected,
+    /// Paid, and receipt confirmed by the payee side.
+    Settled,
 }
 
 impl RequestStatus {
@@ -283,13 +304,18 @@ impl RequestStatus {
             Self::Paid => "PAID",
             Self::PartiallyPaid => "PARTIALLY_PAID",
             Self::Rejected => "REJECTED",
+            Self::Settled => "SETTLED",
         }
     }
 }
 
-/// A transfer line of a request: one credit to one account.
+/// A transfer line of a request: one credit to one account, stored under [`line_key`].
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Transfer {
+    /// The request.
+    pub request: u64,
+    /// The line's index in the request (0 for progress and material payments).
+    pub line: u32,
     /// Paying account (the contract's payer, or for payroll the contract's payee).
     pub from: Address,
     /// Credited party (the payee, or the worker).
@@ -306,7 +332,20 @@ pub struct Transfer {
     pub paid_ms: Option<u64>,
 }
 
-/// A payment request, stored under [`request_key`].
+impl Transfer {
+    /// Paid (a successful bank posting recorded).
+    pub fn is_paid(&self) -> bool {
+        self.bank_ref.is_some()
+    }
+
+    /// Failed at the bank and not paid since.
+    pub fn is_failed_unpaid(&self) -> bool {
+        self.bank_ref.is_none() && !self.failed_refs.is_empty()
+    }
+}
+
+/// A payment request, stored under [`request_key`]: a summary. Its lines are [`Transfer`]
+/// records under [`line_key`]`(id, 0..lines)`.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct PaymentRequest {
     /// Id.
@@ -327,10 +366,34 @@ pub struct PaymentRequest {
     pub reviewed_by: Option<Address>,
     /// Who approved.
     pub approved_by: Option<Address>,
-    /// The transfers, one per line.
-    pub transfers: Vec<Transfer>,
+    /// Number of transfer lines (1 for progress and material payments).
+    pub lines: u32,
+    /// Lines paid.
+    pub lines_paid: u32,
+    /// Lines whose last bank posting failed and that are not paid yet.
+    pub lines_failed: u32,
+    /// Sum of the lines paid, in fen.
+    pub amount_paid: u64,
     /// Creation time.
     pub created_ms: u64,
+    /// Who confirmed receipt (SETTLED).
+    pub settled_by: Option<Address>,
+    /// When settled.
+    pub settled_ms: Option<u64>,
+}
+
+impl PaymentRequest {
+    /// The status its line counts give an approved request: every line paid → PAID, some line
+    /// failed and unpaid → PARTIALLY_PAID, otherwise still APPROVED.
+    pub fn payment_status(&self) -> RequestStatus {
+        if self.lines_paid == self.lines {
+            RequestStatus::Paid
+        } else if self.lines_failed > 0 {
+            RequestStatus::PartiallyPaid
+        } else {
+            RequestStatus::Approved
+        }
+    }
 }
 
 /// State key of contract `id`.
@@ -338,9 +401,50 @@ pub fn contract_key(id: u64) -> Vec<u8> {
     format!("payment/contract/{id:020}").into_bytes()
 }
 
+/// Prefix of request records and their lines.
+pub const REQUEST_PREFIX: &str = "payment/request/";
+
 /// State key of request `id`.
 pub fn request_key(id: u64) -> Vec<u8> {
-    format!("payment/request/{id:020}").into_bytes()
+    format!("{REQUEST_PREFIX}{id:020}").into_bytes()
+}
+
+/// State key of line `n` of request `id`.
+pub fn line_key(id: u64, n: u32) -> Vec<u8> {
+    format!("{REQUEST_PREFIX}{id:020}/line/{n:010}").into_bytes()
+}
+
+/// What a key under [`REQUEST_PREFIX`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestRecordKey {
+    /// A request's summary, [`request_key`].
+    Request(u64),
+    /// A transfer line, [`line_key`].
+    Line(u64, u32),
+}
+
+/// Parse a request or line key in exactly the form [`request_key`] and [`line_key`] write;
+/// `None` for anything else.
+pub fn parse_request_record_key(key: &[u8]) -> Option<RequestRecordKey> {
+    fn digits(s: &str, n: usize) -> bool {
+        s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+    }
+    let rest = std::str::from_utf8(key)
+        .ok()?
+        .strip_prefix(REQUEST_PREFIX)?;
+    let (id, line) = match rest.split_once("/line/") {
+        None => (rest, None),
+        Some((id, n)) => (id, Some(n)),
+    };
+    if !digits(id, 20) {
+        return None;
+    }
+    let id: u64 = id.parse().ok()?;
+    match line {
+        None => Some(RequestRecordKey::Request(id)),
+        Some(n) if digits(n, 10) => Some(RequestRecordKey::Line(id, n.parse().ok()?)),
+        Some(_) => None,
+    }
 }
 
 /// State key recording a bank reference (value: request id and line).
@@ -359,4 +463,51 @@ pub fn wage_part(paid: u64, amount: u64, wage_share: u64) -> u64 {
     let num = u128::from(paid) * u128::from(wage_share);
     let q = num.div_ceil(u128::from(amount));
     u64::try_from(q).unwrap_or(u64::MAX).min(paid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_and_line_keys_sort_numerically_and_parse_back() {
+        assert_eq!(
+            line_key(7, 12),
+            b"payment/request/00000000000000000007/line/0000000012".to_vec()
+        );
+        let keys = [
+            request_key(1),
+            line_key(1, 0),
+            line_key(1, 9),
+            line_key(1, 10),
+            line_key(1, u32::MAX),
+            request_key(2),
+            line_key(2, 0),
+            request_key(10),
+        ];
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "byte order = numeric order"
+        );
+        assert_eq!(
+            parse_request_record_key(&request_key(u64::MAX)),
+            Some(RequestRecordKey::Request(u64::MAX))
+        );
+        assert_eq!(
+            parse_request_record_key(&line_key(3, u32::MAX)),
+            Some(RequestRecordKey::Line(3, u32::MAX))
+        );
+        for other in [
+            &b"payment/request/7"[..],
+            b"payment/request/00000000000000000007/line/12",
+            b"payment/request/00000000000000000007/lines/0000000012",
+            b"payment/request/00000000000000000007/line/0000000012/x",
+            b"payment/request/99999999999999999999",
+            b"payment/request/00000000000000000007/line/9999999999",
+            b"payment/contract/00000000000000000007",
+            &[0xff, 0xfe],
+        ] {
+            assert_eq!(parse_request_record_key(other), None, "{other:?}");
+        }
+    }
 }
