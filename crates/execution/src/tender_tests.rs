@@ -993,6 +993,25 @@ fn reshare_validator(i: u8) -> xa_types::GenesisValidator {
     }
 }
 
+/// The operator proposes `action` (executed at once where one approval meets the policy).
+fn reshare_govern(b: &mut Bench, action: xa_types::modules::governance::ProposalAction) -> Receipt {
+    use xa_types::modules::governance::{self as gov, ProposeArgs};
+    let r = b.call(
+        OP,
+        &[],
+        Call::new(
+            gov::MODULE,
+            gov::PROPOSE,
+            &ProposeArgs {
+                action,
+                expires_at_ms: 10 * DAY,
+            },
+        ),
+    );
+    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
+    r
+}
+
 /// A bench whose tender key is round 0 of [`super::reshare_tests::round_zero`], held by four
 /// genesis validators, with epochs of `epoch_length` blocks.
 fn reshare_bench(suite: Suite, epoch_length: u64) -> Bench {
@@ -1255,26 +1274,11 @@ fn reshare_rounds_follow_the_decided_set_and_never_reuse_numbers() {
     use super::reshare::DkgKey;
     use xa_types::modules::{
         dkg::{self as d, DkgRound, RegisterKeyArgs, RoundStatus},
-        governance::{self as gov, ProposalAction, ProposeArgs},
+        governance::ProposalAction,
     };
     let validator = reshare_validator;
     let mut b = reshare_bench(Suite::Ed25519, u64::MAX);
-    let govern = |b: &mut Bench, action: ProposalAction| {
-        let r = b.call(
-            OP,
-            &[],
-            Call::new(
-                gov::MODULE,
-                gov::PROPOSE,
-                &ProposeArgs {
-                    action,
-                    expires_at_ms: 10 * DAY,
-                },
-            ),
-        );
-        assert_eq!(r.status, TxStatus::Success, "{}", r.message);
-        r
-    };
+    let govern = reshare_govern;
     let register = |b: &mut Bench, i: u8| {
         let args = RegisterKeyArgs {
             consensus_key: validator(i).consensus_key,
@@ -1358,7 +1362,7 @@ fn a_bad_dealing_neither_stalls_a_reshare_nor_counts() {
     use super::reshare_tests::round_zero;
     use xa_types::modules::{
         dkg::{self as d, DkgOutput, DkgRound, RegisterKeyArgs, RoundStatus},
-        governance::{self as gov, ProposalAction, ProposalIdArgs, ProposeArgs},
+        governance::{self as gov, ProposalAction, ProposalIdArgs},
         validators::NEXT_KEY,
     };
     let (old, out0, shares0) = round_zero();
@@ -1369,22 +1373,12 @@ fn a_bad_dealing_neither_stalls_a_reshare_nor_counts() {
         assert_eq!(r.status, TxStatus::Success, "{}", r.message);
     }
     let newcomer = DkgKey::from_seed([43; 32]);
-    let action = ProposalAction::AddValidator {
-        validator: reshare_validator(4),
-    };
-    let r = b.call(
-        OP,
-        &[],
-        Call::new(
-            gov::MODULE,
-            gov::PROPOSE,
-            &ProposeArgs {
-                action,
-                expires_at_ms: 10 * DAY,
-            },
-        ),
+    reshare_govern(
+        &mut b,
+        ProposalAction::AddValidator {
+            validator: reshare_validator(4),
+        },
     );
-    assert_eq!(r.status, TxStatus::Success, "{}", r.message);
     if !b.state.contains_key(NEXT_KEY) {
         let r = b.call(
             OP,

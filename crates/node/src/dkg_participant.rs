@@ -255,27 +255,18 @@ impl Participant {
                     &on_chain,
                 )
             }) {
-                Ok(Ok(_)) => {
-                    self.finished.insert((record.round, logs), chain.tip().0);
-                    calls.push(Call::new(
-                        MODULE,
-                        FINISH,
-                        &FinishArgs {
-                            round: record.round,
-                            logs,
-                        },
-                    ));
-                }
                 Ok(Err(e)) if (logs as usize) < record.dealers.len() => {
                     // Some logs are bad: wait for the dealers that have not dealt yet (never
                     // retry over these logs; another log changes the count).
                     tracing::warn!(round = record.round, logs, "waiting for more dealings: {e}");
                     self.finished.insert((record.round, logs), u64::MAX);
                 }
-                Ok(Err(e)) => {
-                    // Every dealer dealt and too few are valid: `finish` fails the round on
-                    // chain, which opens the next one.
-                    tracing::warn!(round = record.round, "round fails: {e}");
+                Ok(result) => {
+                    // Enough valid dealings, or every dealer dealt and too few are valid:
+                    // then `finish` fails the round on chain, which opens the next one.
+                    if let Err(e) = result {
+                        tracing::warn!(round = record.round, "round fails: {e}");
+                    }
                     self.finished.insert((record.round, logs), chain.tip().0);
                     calls.push(Call::new(
                         MODULE,
