@@ -479,19 +479,23 @@ fn p4_a_progress_payment_without_acceptance_of_its_milestone_is_rejected() {
     );
 }
 
+/// Three workers' lines of `amount` each.
+fn three_lines(amount: u64) -> Vec<PayrollLine> {
+    (0..3)
+        .map(|i| PayrollLine {
+            worker: worker(i),
+            account: format!("acct-{i}"),
+            amount,
+        })
+        .collect()
+}
+
 #[test]
 fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference_pays_nobody_twice()
 {
     let mut s = funded();
     let root = s.root;
-    let lines: Vec<PayrollLine> = (0..3)
-        .map(|i| PayrollLine {
-            worker: worker(i),
-            account: format!("acct-{i}"),
-            amount: 500,
-        })
-        .collect();
-    let r = s.approved(GC, OWNER, payroll(root, lines));
+    let r = s.approved(GC, OWNER, payroll(root, three_lines(500)));
     assert_eq!(s.post(r, 0, "W-0", true).status, TxStatus::Success);
     assert_eq!(s.post(r, 1, "W-1", false).status, TxStatus::Success);
     assert_eq!(s.post(r, 2, "W-2", true).status, TxStatus::Success);
@@ -523,14 +527,7 @@ fn p5_partial_bank_failure_is_partially_paid_and_a_retry_with_the_same_reference
 fn postings_in_one_block_each_leave_their_own_version_of_the_request() {
     let mut s = funded();
     let root = s.root;
-    let lines: Vec<PayrollLine> = (0..3)
-        .map(|i| PayrollLine {
-            worker: worker(i),
-            account: format!("acct-{i}"),
-            amount: 400,
-        })
-        .collect();
-    let r = s.approved(GC, OWNER, payroll(root, lines));
+    let r = s.approved(GC, OWNER, payroll(root, three_lines(400)));
     let post = |line: u32, bank_ref: &str, success: bool| {
         (
             BANK_OFFICER,

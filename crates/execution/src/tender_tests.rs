@@ -151,9 +151,8 @@ impl Bench {
         self.call(seed, &[], Call::new(MODULE, method, a))
     }
 
-    /// Execute `call` by `seed`, co-signed by `cosigners`, in a block at the current time.
-    pub(super) fn call(&mut self, seed: u8, cosigners: &[u8], call: Call) -> Receipt {
-        self.height += 1;
+    /// `call` signed by `seed` with its next nonce.
+    fn signed(&mut self, seed: u8, call: Call) -> Transaction {
         let nonce = self.nonces.entry(seed).or_default();
         let body = TxBody {
             chain_id: "test".into(),
@@ -163,7 +162,13 @@ impl Bench {
             call,
         };
         *nonce += 1;
-        let mut tx = body.sign(&key(self.suite, seed));
+        body.sign(&key(self.suite, seed))
+    }
+
+    /// Execute `call` by `seed`, co-signed by `cosigners`, in a block at the current time.
+    pub(super) fn call(&mut self, seed: u8, cosigners: &[u8], call: Call) -> Receipt {
+        self.height += 1;
+        let mut tx = self.signed(seed, call);
         for c in cosigners {
             tx.cosign(&key(self.suite, *c));
         }
@@ -199,18 +204,7 @@ impl Bench {
         self.height += 1;
         let txs: Vec<Transaction> = calls
             .into_iter()
-            .map(|(seed, call)| {
-                let nonce = self.nonces.entry(seed).or_default();
-                let body = TxBody {
-                    chain_id: "test".into(),
-                    sender: address_of(&key(self.suite, seed).public_key()),
-                    nonce: *nonce,
-                    expiry_height: u64::MAX,
-                    call,
-                };
-                *nonce += 1;
-                body.sign(&key(self.suite, seed))
-            })
+            .map(|(seed, call)| self.signed(seed, call))
             .collect();
         let out = self
             .ex
