@@ -17,7 +17,7 @@ use common::{BIN, Cleanup, anchor, height, spawn_node, wait_for};
 fn devnet_survives_kill_and_restart_and_all_agree() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("devnet");
-    let base = 20_000 + (std::process::id() % 2_000) as u16 * 10;
+    let base = common::free_ports(20_000, 10);
     let (api_port, p2p_port) = (base, base + 5);
     let devnet = Command::new(BIN)
         .args(["devnet", "--dir"])

@@ -18,7 +18,7 @@ use xa_client::Client;
 fn bids_sealed_before_a_set_change_open_with_the_reshared_key() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("net");
-    let base = 44_000 + (std::process::id() % 1_500) as u16 * 10;
+    let base = common::free_ports(20_000, 10);
     let (api_port, p2p_port) = (base, base + 5);
     let init = Command::new(BIN)
         .args(["init", "--dkg", "--out"])

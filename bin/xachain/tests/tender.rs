@@ -202,7 +202,7 @@ fn demo_tender_runs_to_the_payroll_and_its_histories_verify_offline() {
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("devnet");
-    let base = free_ports(30_000, 10);
+    let base = free_ports(20_000, 10);
     let (api_port, p2p_port) = (base, base + 5);
     let _guard = start_devnet(
         &dir,

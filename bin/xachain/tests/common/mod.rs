@@ -119,11 +119,16 @@ pub fn spawn_config(node_dir: &Path) -> Child {
         .expect("spawn node")
 }
 
+/// Where Linux starts handing out ephemeral ports (`net.ipv4.ip_local_port_range`): a port
+/// above it that is free now may be taken by any outgoing connection (the tests' own HTTP
+/// polling, the nodes' dials) before the node binds it, so test networks stay below.
+const EPHEMERAL_START: u16 = 32_768;
+
 /// A first port `base` such that `base..base + span` are all free on 127.0.0.1 now, searched
-/// from `start` in steps of `span` (offset by this process's id, so concurrent test binaries
-/// start their search in different places).
+/// from `start` up to [`EPHEMERAL_START`] in steps of `span` (offset by this process's id, so
+/// concurrent test binaries start their search in different places).
 pub fn free_ports(start: u16, span: u16) -> u16 {
-    let slots = (u16::MAX - start) / span;
+    let slots = EPHEMERAL_START.saturating_sub(start) / span;
     let first = (std::process::id() % u32::from(slots.max(1))) as u16;
     for k in 0..slots {
         let base = start + ((first + k) % slots) * span;
