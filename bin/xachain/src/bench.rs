@@ -243,6 +243,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let rejected = Arc::new(AtomicU64::new(0));
     let sent_count = Arc::new(AtomicU64::new(0));
     let done_sending = Arc::new(AtomicBool::new(false));
+    // The validators' CPU time, so the report can say what a committed transaction cost them
+    // (meaningful when the APIs are all the validators and nothing else loads them).
+    let node_cpu = |clients: &[Client]| -> Option<f64> {
+        clients
+            .iter()
+            .map(|c| c.process_cpu_seconds().ok().flatten())
+            .sum()
+    };
+    let cpu_before = node_cpu(&clients);
     let start = Instant::now();
 
     // Watcher: follow committed blocks, match tx hashes to send times.
@@ -389,6 +398,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     done_sending.store(true, Ordering::Relaxed);
     let _ = watcher.join();
     let total_elapsed = start.elapsed().as_secs_f64();
+    let node_cpu_s = match (cpu_before, node_cpu(&clients)) {
+        (Some(before), Some(after)) => Some(after - before),
+        _ => None,
+    };
     eprintln!();
 
     let mut lat = committed.lock().map(|c| c.clone()).unwrap_or_default();
@@ -417,6 +430,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "max": lat.last().copied().unwrap_or(0.0),
         },
         "duration_s": total_elapsed,
+        "node_cpu_s": node_cpu_s,
+        "node_cpu_us_per_tx": node_cpu_s
+            .filter(|_| succ > 0)
+            .map(|cpu| cpu * 1e6 / succ as f64),
     });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -447,6 +464,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         println!(
             "+------------+-----------+--------+-----------------+------------------+---------+---------+---------+---------+---------+---------+"
         );
+        if let (Some(cpu), Some(per_tx)) = (
+            report["node_cpu_s"].as_f64(),
+            report["node_cpu_us_per_tx"].as_f64(),
+        ) {
+            println!(
+                "Validators' CPU time: {cpu:.1} s over {} APIs, {per_tx:.0} µs per committed transaction",
+                apis.len()
+            );
+        }
     }
     Ok(())
 }

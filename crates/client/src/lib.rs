@@ -140,6 +140,25 @@ impl Client {
         Self::finish(&url, req.call())
     }
 
+    /// The node's CPU time in seconds (`process_cpu_seconds_total` from `/metrics`); `None` if the
+    /// node does not report it (no procfs).
+    pub fn process_cpu_seconds(&self) -> Result<Option<f64>, ClientError> {
+        let url = format!("{}/metrics", self.base);
+        let text = self
+            .agent
+            .get(&url)
+            .call()
+            .and_then(|mut r| r.body_mut().read_to_string())
+            .map_err(|e| ClientError::Transport {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
+            .and_then(|v| v.trim().parse().ok()))
+    }
+
     /// POST JSON to a path, returning the JSON body.
     pub fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);

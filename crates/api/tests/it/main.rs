@@ -708,6 +708,14 @@ async fn openapi_metrics_and_unknown_paths() {
     assert!(text.contains("# test metrics"));
     assert!(text.contains("xa_committed_height 0\n"), "{text}");
     assert!(text.contains("xa_mempool_transactions 0\n"), "{text}");
+    if cfg!(target_os = "linux") {
+        let cpu: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no process_cpu_seconds_total in {text}"));
+        assert!(cpu > 0.0, "this test process has used CPU time");
+    }
     commit_next(&n.chain).await;
     let (_, bytes) = send_raw(&n.app, Method::GET, "/metrics", None).await;
     assert!(
