@@ -901,7 +901,7 @@ async fn forward_events(mut socket: WebSocket, mut rx: broadcast::Receiver<Arc<B
 /// no procfs. The standard Prometheus process metric, served so that `xachain bench` can report
 /// what each committed transaction cost the validators. Read by hand because it is two fields of
 /// one line; a process-metrics crate would bring a dependency tree for them.
-pub fn process_cpu_seconds() -> Option<f64> {
+fn process_cpu_seconds() -> Option<f64> {
     parse_proc_stat_cpu(&std::fs::read_to_string("/proc/self/stat").ok()?)
 }
 
