@@ -309,7 +309,10 @@ where
                 }
             });
         }
-        let page_cache = CacheRef::new(commonware_utils::NZU16!(16_384), NZUsize!(10_000));
+        let page_cache = CacheRef::new(
+            commonware_utils::NZU16!(crate::engine::JOURNAL_PAGE_BYTES),
+            NZUsize!(crate::engine::JOURNAL_CACHE_PAGES),
+        );
         let orchestrator = Self {
             context: context.child("orchestrator"),
             chain,
