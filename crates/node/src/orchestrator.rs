@@ -309,10 +309,7 @@ where
                 }
             });
         }
-        let page_cache = CacheRef::new(
-            commonware_utils::NZU16!(crate::engine::JOURNAL_PAGE_BYTES),
-            NZUsize!(crate::engine::JOURNAL_CACHE_PAGES),
-        );
+        let page_cache = crate::engine::journal_page_cache();
         let orchestrator = Self {
             context: context.child("orchestrator"),
             chain,
