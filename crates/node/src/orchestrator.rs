@@ -13,7 +13,8 @@
 //!    key is in the set, and otherwise runs verify-only: it then never votes, but still receives
 //!    the epoch's certificates and reports finalizations to marshal, so the node follows the chain;
 //! 4. retires the engine of epoch `e` after [`RETIRE_GRACE`], so that peers still finishing `e`
-//!    get its last votes and certificates.
+//!    get its last votes and certificates, and then deletes that engine's journal (its partition
+//!    is dead: no engine of a past epoch ever starts again).
 //!
 //! A node that lags (its engine is still in an older epoch) receives messages on sub-channels it
 //! has not registered; the muxers' backup channels hand them to the orchestrator, which hints
@@ -23,7 +24,9 @@
 //! # Restart
 //! [`Orchestrator::run`] starts from the committed tip `h`: epoch `epoch_of(h + 1)`, its set from
 //! `validators/set` at `h`, rooted at the previous epoch's boundary block. Simplex replays the
-//! epoch's journal, so it never votes twice in a view.
+//! epoch's journal, so it never votes twice in a view. Journals of earlier epochs that a crash
+//! left behind are deleted first: the store's meta record [`JOURNALS_FROM`] holds the lowest
+//! epoch whose journal may still exist, so startup never probes more than the few epochs since.
 //!
 //! # Determinism
 //! Everything consensus-critical here is read from committed state at explicit heights, so every
@@ -66,6 +69,54 @@ pub type Scheme = ed25519::Scheme;
 /// How long the engine of an epoch keeps running after the next epoch's engine started, so that
 /// peers still finishing the old epoch receive its last votes and certificates.
 pub const RETIRE_GRACE: Duration = Duration::from_secs(10);
+
+/// Node-local meta key (in the store, not consensus state): the lowest epoch whose simplex
+/// journal may still be on disk (big-endian u64; absent = 0).
+pub const JOURNALS_FROM: &str = "consensus.journals_from";
+
+/// The storage partition of `epoch`'s simplex journal. Epoch 0 keeps the name nodes used before
+/// epochs existed.
+fn journal_partition(prefix: &str, epoch: u64) -> String {
+    match epoch {
+        0 => format!("{prefix}-consensus"),
+        e => format!("{prefix}-consensus-{e}"),
+    }
+}
+
+/// The lowest epoch whose journal may still exist (see [`JOURNALS_FROM`]).
+fn journals_from(chain: &Chain) -> u64 {
+    match chain.store.meta_get(JOURNALS_FROM) {
+        Ok(Some(raw)) => <[u8; 8]>::try_from(raw.as_slice()).map_or(0, u64::from_be_bytes),
+        Ok(None) => 0,
+        Err(e) => {
+            tracing::warn!("cannot read {JOURNALS_FROM}: {e}");
+            0
+        }
+    }
+}
+
+/// Delete the journals of epochs `from..to` (a missing one is fine: it was deleted before) and
+/// record `to` as the lowest epoch whose journal may exist. Only ever called for epochs whose
+/// engine has stopped and will never start again.
+async fn remove_journals<E: Storage>(context: &E, chain: &Chain, prefix: &str, from: u64, to: u64) {
+    for epoch in from..to {
+        let partition = journal_partition(prefix, epoch);
+        match context.remove(&partition, None).await {
+            Ok(()) => tracing::debug!(epoch, %partition, "deleted the journal of a past epoch"),
+            Err(commonware_runtime::Error::PartitionMissing(_)) => {}
+            Err(e) => {
+                // Leave the record where it is, so that the next start tries again.
+                tracing::warn!(epoch, %partition, "cannot delete a past epoch's journal: {e}");
+                return;
+            }
+        }
+    }
+    if to > journals_from(chain)
+        && let Err(e) = chain.store.meta_put(JOURNALS_FROM, &to.to_be_bytes())
+    {
+        tracing::warn!("cannot record {JOURNALS_FROM}: {e}");
+    }
+}
 
 /// Makes the p2p layer dial and accept a peer set: `(id, [(consensus key, p2p address)])`.
 /// Ids increase (they are committed heights).
@@ -344,6 +395,9 @@ where
             }
         }
         self.track(tip);
+        let prefix = self.params.partition_prefix.clone();
+        let from = journals_from(&self.chain);
+        remove_journals(&self.context, &self.chain, &prefix, from, epoch).await;
         if let Err(e) = self.enter(epoch).await {
             tracing::error!(epoch, "cannot start consensus: {e}; this node stops voting");
             return;
@@ -475,12 +529,7 @@ where
             .register(sub)
             .await
             .map_err(|e| e.to_string())?;
-        let prefix = &self.params.partition_prefix;
-        // Epoch 0 keeps the partition name nodes used before epochs existed.
-        let partition = match epoch {
-            0 => format!("{prefix}-consensus"),
-            e => format!("{prefix}-consensus-{e}"),
-        };
+        let partition = journal_partition(&self.params.partition_prefix, epoch);
         let lt = self.params.leader_timeout;
         let engine = simplex::Engine::new(
             self.context
@@ -518,12 +567,20 @@ where
         let handle = engine.start(votes, certificates, resolver);
         if let Some(old) = self.active.replace(Active { epoch, handle }) {
             let old_epoch = old.epoch;
+            let chain = self.chain.clone();
+            let prefix = self.params.partition_prefix.clone();
             self.context
                 .child("retire")
                 .spawn(move |context| async move {
                     context.sleep(RETIRE_GRACE).await;
                     tracing::debug!(epoch = old_epoch, "retiring the engine of a past epoch");
                     old.handle.abort();
+                    // Wait until the engine has stopped (an aborted task resolves to an error).
+                    let _ = old.handle.await;
+                    // Earlier epochs were retired the same way or at startup; starting from the
+                    // record retries any deletion that failed.
+                    let from = journals_from(&chain).min(old_epoch);
+                    remove_journals(&context, &chain, &prefix, from, old_epoch + 1).await;
                 });
         }
         self.hinted.clear();

@@ -7,7 +7,7 @@ use crate::common::{
     Change, Net, NetConfig, anchor, change_validators, clerk, operator, runner, wait_until,
 };
 use commonware_cryptography::Signer as _;
-use commonware_runtime::{Clock as _, Runner as _, Spawner as _, Supervisor as _};
+use commonware_runtime::{Clock as _, Runner as _, Spawner as _, Storage as _, Supervisor as _};
 use std::{
     sync::{
         Arc,
@@ -75,6 +75,42 @@ fn proposed_since(net: &Net, on: usize, who: usize, from: u64) -> bool {
             .expect("read")
             .is_some_and(|b| b.block().header.proposer.as_slice() == me.as_ref())
     })
+}
+
+/// Whether node `i`'s simplex journal of `epoch` is on disk (partition names as in
+/// `xa_node::orchestrator`, with the test nodes' prefix `v{i}`).
+async fn has_journal(net: &Net, i: usize, epoch: u64) -> bool {
+    let partition = match epoch {
+        0 => format!("v{i}-consensus"),
+        e => format!("v{i}-consensus-{e}"),
+    };
+    match net.context.scan(&partition).await {
+        Ok(blobs) => !blobs.is_empty(),
+        Err(commonware_runtime::Error::PartitionMissing(_)) => false,
+        Err(e) => panic!("scanning {partition}: {e}"),
+    }
+}
+
+/// Wait until node `i` keeps no journal of an epoch before `below` (a retired engine's journal
+/// is deleted after the grace period).
+async fn wait_for_journals_deleted(net: &Net, i: usize, below: u64, within: Duration) {
+    let deadline = net.context.current() + within;
+    loop {
+        let mut left = Vec::new();
+        for e in 0..below {
+            if has_journal(net, i, e).await {
+                left.push(e);
+            }
+        }
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            net.context.current() < deadline,
+            "node {i} still keeps the journals of past epochs {left:?} after {within:?}"
+        );
+        net.context.sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Every committed header of node `i` carries the epoch of its height.
@@ -256,6 +292,39 @@ fn validator_restarts_across_an_epoch_boundary() {
         assert!(
             proposed,
             "the restarted validator never had a proposal finalized"
+        );
+
+        // Past epochs' journals are deleted: once their engine retires ...
+        for i in all {
+            let current = net.chain(i).consensus_status().epoch;
+            assert!(current >= 3);
+            assert!(
+                has_journal(&net, i, current).await,
+                "node {i}: no journal of epoch {current}"
+            );
+            wait_for_journals_deleted(&net, i, current - 1, Duration::from_secs(30)).await;
+        }
+        // ... and, when a crash came first, at the next start. Validator 2 crashes just after
+        // entering an epoch, before the previous engine's grace period ends.
+        let entered = net.chain(2).consensus_status().epoch + 1;
+        wait_for_epoch(&net, &[2], entered, Duration::from_secs(60)).await;
+        let entered = net.chain(2).consensus_status().epoch;
+        net.crash(2).await;
+        assert!(
+            has_journal(&net, 2, entered - 1).await,
+            "epoch {}'s journal was deleted before its grace period ended",
+            entered - 1
+        );
+        net.start_validator(2);
+        let restarted = wait_until(&net.context, Duration::from_secs(5), || {
+            net.chain(2).consensus_status().epoch >= entered
+        })
+        .await;
+        assert!(restarted, "validator 2 did not restart in epoch {entered}");
+        assert!(
+            !has_journal(&net, 2, entered - 1).await,
+            "the restart did not delete epoch {}'s journal",
+            entered - 1
         );
         stop.store(true, Ordering::Relaxed);
         net.assert_agree(&all);
