@@ -46,26 +46,7 @@ pub fn render(genesis: &Genesis, record: &NotaryRecord, report: &Report, code: &
                     h1 { "存证证书" }
                     p.subtitle { "Evidence Certificate · " (genesis.chain_id) }
                     table {
-                        tr { th { "存证编号 Evidence ID" } td.mono { (record.digest) } }
-                        tr { th { "提交者 Submitter" } td.mono { (record.submitter) } }
-                        tr { th { "文件名 File name" } td { (record.title) } }
-                        tr { th { "文件大小 File size" } td { (record.file_size) " bytes" } }
-                        tr { th { "类型 Kind" } td { (record.kind) } }
-                        tr { th { "文件摘要 Digest (" (genesis.suite.name()) ")" } td.mono { (record.digest) } }
-                        tr { th { "交易 Transaction" } td.mono { (record.tx_hash) } }
-                        tr { th { "区块高度 Block height" } td { (report.height) } }
-                        tr { th { "区块哈希 Block hash" } td.mono { (report.block_hash) } }
-                        tr { th { "上链时间 Time" } td { (utc(report.time_ms)) } }
-                        tr {
-                            th { "签名验证节点 Validators" }
-                            td {
-                                ul { @for s in &report.signers { li { (s) } } }
-                                @if let Some(anchor) = report.via {
-                                    small { "(finalized through the certificate of block " (anchor) ")" }
-                                }
-                            }
-                        }
-                        tr { th { "创世哈希 Genesis hash" } td.mono { (report.genesis_hash) } }
+                        (record_rows(genesis, record, report))
                         tr { th { "验证码 Verification code" } td.mono.code { (code) } }
                     }
                     p.verify {
@@ -83,7 +64,34 @@ pub fn render(genesis: &Genesis, record: &NotaryRecord, report: &Report, code: &
     }
 }
 
-const STYLE: &str = "body{font-family:serif;background:#fff;color:#111}\
+/// The rows describing a verified notary record, shared by the certificate and the
+/// verification page (so both always show the same facts).
+pub(crate) fn record_rows(genesis: &Genesis, record: &NotaryRecord, report: &Report) -> Markup {
+    html! {
+        tr { th { "存证编号 Evidence ID" } td.mono { (record.digest) } }
+        tr { th { "提交者 Submitter" } td.mono { (record.submitter) } }
+        tr { th { "文件名 File name" } td { (record.title) } }
+        tr { th { "文件大小 File size" } td { (record.file_size) " bytes" } }
+        tr { th { "类型 Kind" } td { (record.kind) } }
+        tr { th { "文件摘要 Digest (" (genesis.suite.name()) ")" } td.mono { (record.digest) } }
+        tr { th { "交易 Transaction" } td.mono { (record.tx_hash) } }
+        tr { th { "区块高度 Block height" } td { (report.height) } }
+        tr { th { "区块哈希 Block hash" } td.mono { (report.block_hash) } }
+        tr { th { "上链时间 Time" } td { (utc(report.time_ms)) } }
+        tr {
+            th { "签名验证节点 Validators" }
+            td {
+                ul { @for s in &report.signers { li { (s) } } }
+                @if let Some(anchor) = report.via {
+                    small { "(finalized through the certificate of block " (anchor) ")" }
+                }
+            }
+        }
+        tr { th { "创世哈希 Genesis hash" } td.mono { (report.genesis_hash) } }
+    }
+}
+
+pub(crate) const STYLE: &str = "body{font-family:serif;background:#fff;color:#111}\
 .certificate{max-width:52rem;margin:2rem auto;padding:2rem 3rem;border:6px double #8b0000}\
 h1{text-align:center;letter-spacing:.5em;color:#8b0000;margin-bottom:0}\
 .subtitle{text-align:center;margin-top:.3rem}\

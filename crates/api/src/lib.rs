@@ -13,6 +13,7 @@ pub mod evidence;
 mod identity;
 mod openapi;
 mod tender;
+mod verify_page;
 
 use axum::{
     Json, Router,
@@ -176,6 +177,8 @@ pub fn router(
             get(|| async { Json(openapi::document()) }),
         )
         .route("/metrics", get(metrics_text))
+        // The page certificates link to (`certificate::VERIFY_PATH`).
+        .route("/verify", get(verify_page::page))
         .merge(evidence::routes())
         .merge(tender::routes())
         .merge(dkg::routes())

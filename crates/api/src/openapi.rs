@@ -216,6 +216,14 @@ pub fn document() -> Value {
                 "summary": "The printable evidence certificate (存证证书) of a notarized document, as HTML, with a verification code (hash of the evidence package) and a link to the portal's /verify page",
                 "parameters": [{"name": "digest", "in": "path", "required": true, "schema": hash}],
                 "responses": {"200": {"description": "text/html"}, "400": err(), "404": err(), "503": err()}
+            }},
+            "/verify": {"get": {
+                "summary": "The public verification page (存证核验) that certificates link to, as HTML: verifies a notary record with the light client against the genesis and checks a certificate's verification code. The status tells the outcome: 200 verified (or the empty form), 400 a malformed field, 404 nothing anchored under the id, 409 the code does not match, 503 the node cannot verify now",
+                "parameters": [
+                    {"name": "digest", "in": "query", "required": false, "schema": hash},
+                    {"name": "code", "in": "query", "required": false, "schema": hash}
+                ],
+                "responses": {"200": {"description": "text/html"}, "400": {"description": "text/html"}, "404": {"description": "text/html"}, "409": {"description": "text/html"}, "503": {"description": "text/html"}}
             }}
         },
         "components": {

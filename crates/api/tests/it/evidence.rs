@@ -205,6 +205,70 @@ async fn evidence_packages_verify_offline_for_both_suites() {
             assert!(html.contains(needle), "certificate lacks {needle}");
         }
 
+        // The certificate's link opens the verification page, which verifies the record and the
+        // code; a wrong code, an unknown id and malformed fields are told apart.
+        let start = html
+            .find("href=\"/verify?")
+            .expect("certificate links to /verify")
+            + 6;
+        let link = html[start..]
+            .split('"')
+            .next()
+            .expect("link")
+            .replace("&amp;", "&");
+        let code = link
+            .split("code=")
+            .nth(1)
+            .expect("code in link")
+            .to_string();
+        let verify = |uri: String| {
+            let app = n.app.clone();
+            async move {
+                let (status, body) = send_raw(&app, Method::GET, &uri, None).await;
+                (status, String::from_utf8(body).expect("utf-8 page"))
+            }
+        };
+        let (status, page) = verify(link.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"data-outcome="verified""#), "{page}");
+        assert!(page.contains("matches its evidence package"));
+        assert!(page.contains(&tx_hash.to_string()));
+        assert!(page.contains("city-data-bureau"));
+        let (status, page) = verify("/verify".into()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<form") && !page.contains("data-outcome"));
+        let (status, page) =
+            verify(format!("/verify?digest={}", d.to_string().to_uppercase())).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "ids are accepted in upper case: {page}"
+        );
+        assert!(page.contains("Enter the certificate's verification code"));
+        let wrong = format!(
+            "{}{}",
+            &code[..63],
+            if code.ends_with('0') { '1' } else { '0' }
+        );
+        let (status, page) = verify(format!("/verify?digest={d}&code={wrong}")).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains(r#"data-outcome="code-mismatch""#), "{page}");
+        assert!(
+            page.contains(&tx_hash.to_string()),
+            "the facts are shown to compare"
+        );
+        let (status, page) =
+            verify(format!("/verify?digest={}&code={code}", digest(suite, 98))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(page.contains(r#"data-outcome="not-anchored""#), "{page}");
+        let (status, page) = verify("/verify?digest=not-a-digest".into()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"data-field="digest""#) && page.contains("not-a-digest"));
+        let (status, page) = verify(format!("/verify?digest={d}&code=12%3Cb%3E")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"data-field="code""#), "{page}");
+        assert!(!page.contains("12<b>"), "user input is escaped: {page}");
+
         // ?proof=true on the plain read endpoints attaches a package that verifies.
         for uri in [
             format!("/v1/notary/{d}?proof=true"),
