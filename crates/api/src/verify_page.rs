@@ -5,7 +5,7 @@
 //! light client against the chain's genesis (as an offline verifier would), shows the proven
 //! facts next to the form, and says whether the code matches the package. The status code says
 //! the outcome too: 200 verified (or only the form), 400 a malformed field, 404 nothing
-//! anchored under that id, 409 a code that does not match.
+//! anchored under that id, 409 a code that does not match, 503 the node cannot verify now.
 
 use crate::{ApiState, certificate, evidence::verification_code};
 use axum::{

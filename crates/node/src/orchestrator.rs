@@ -95,10 +95,11 @@ fn journals_from(chain: &Chain) -> u64 {
     }
 }
 
-/// Delete the journals of epochs `from..to` (a missing one is fine: it was deleted before) and
-/// record `to` as the lowest epoch whose journal may exist. Only ever called for epochs whose
-/// engine has stopped and will never start again.
-async fn remove_journals<E: Storage>(context: &E, chain: &Chain, prefix: &str, from: u64, to: u64) {
+/// Delete the journals of every epoch before `to` that may still exist (from [`JOURNALS_FROM`];
+/// a missing one is fine: it was deleted before) and record `to`. Only ever called for epochs
+/// whose engine has stopped and will never start again.
+async fn remove_journals<E: Storage>(context: &E, chain: &Chain, prefix: &str, to: u64) {
+    let from = journals_from(chain);
     for epoch in from..to {
         let partition = journal_partition(prefix, epoch);
         match context.remove(&partition, None).await {
@@ -111,7 +112,7 @@ async fn remove_journals<E: Storage>(context: &E, chain: &Chain, prefix: &str, f
             }
         }
     }
-    if to > journals_from(chain)
+    if to > from
         && let Err(e) = chain.store.meta_put(JOURNALS_FROM, &to.to_be_bytes())
     {
         tracing::warn!("cannot record {JOURNALS_FROM}: {e}");
@@ -396,8 +397,7 @@ where
         }
         self.track(tip);
         let prefix = self.params.partition_prefix.clone();
-        let from = journals_from(&self.chain);
-        remove_journals(&self.context, &self.chain, &prefix, from, epoch).await;
+        remove_journals(&self.context, &self.chain, &prefix, epoch).await;
         if let Err(e) = self.enter(epoch).await {
             tracing::error!(epoch, "cannot start consensus: {e}; this node stops voting");
             return;
@@ -579,8 +579,7 @@ where
                     let _ = old.handle.await;
                     // Earlier epochs were retired the same way or at startup; starting from the
                     // record retries any deletion that failed.
-                    let from = journals_from(&chain).min(old_epoch);
-                    remove_journals(&context, &chain, &prefix, from, old_epoch + 1).await;
+                    remove_journals(&context, &chain, &prefix, old_epoch + 1).await;
                 });
         }
         self.hinted.clear();
