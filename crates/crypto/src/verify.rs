@@ -84,3 +84,50 @@ pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<bool> {
     }
     results
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KeyPair;
+
+    /// The curve order n of the recommended SM2 curve (GM/T 0003.5), big-endian.
+    const SM2_N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0x72, 0x03, 0xDF, 0x6B, 0x21, 0xC6, 0x05, 0x2B, 0x53, 0xBB, 0xF4, 0x09, 0x39, 0xD5,
+        0x41, 0x23,
+    ];
+
+    #[test]
+    fn sm2_signature_with_r_plus_s_equal_to_n_is_refused() {
+        // GM/T 0003.2 B5: t = (r + s) mod n = 0 must fail.
+        let kp = KeyPair::from_seed(Suite::Sm2, &[7; 32]).expect("seed");
+        let sig = kp.sign(b"m").0;
+        let r: [u8; 32] = sig[..32].try_into().expect("32 bytes");
+        // s = n - r, on big-endian bytes.
+        let mut s = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = SM2_N[i] as i16 - r[i] as i16 - borrow;
+            (s[i], borrow) = if d < 0 {
+                ((d + 256) as u8, 1)
+            } else {
+                (d as u8, 0)
+            };
+        }
+        let forged = Signature([r.as_slice(), s.as_slice()].concat());
+        assert!(verify(&kp.public_key(), b"m", &forged).is_err());
+    }
+
+    #[test]
+    fn sm2_batch_and_single_agree() {
+        let kp = KeyPair::from_seed(Suite::Sm2, &[3; 32]).expect("seed");
+        let good = kp.sign(b"a");
+        let mut bad = kp.sign(b"b");
+        bad.0[40] ^= 0x10;
+        let pk = kp.public_key();
+        assert!(verify(&pk, b"a", &good).is_ok());
+        assert!(verify(&pk, b"b", &bad).is_err());
+        let items = [(&pk, b"a".as_slice(), &good), (&pk, b"b".as_slice(), &bad)];
+        assert_eq!(verify_batch(&items), vec![true, false]);
+    }
+}
