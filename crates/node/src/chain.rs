@@ -48,8 +48,8 @@ pub struct Executed {
     pub block: ChainBlock,
     /// Its state layer over its parent's.
     pub state: Arc<PendingState>,
-    /// Its receipts.
-    pub receipts: Vec<Receipt>,
+    /// Its receipts (shared with the commit announcement, not copied).
+    pub receipts: Arc<Vec<Receipt>>,
     /// The per-transaction versions of tracked keys it wrote more than once, stored with it on
     /// commit (see [`add_history`]).
     pub key_versions: Vec<(Vec<u8>, BlockVersions)>,
@@ -702,7 +702,7 @@ impl Chain {
             Arc::new(Executed {
                 block: block.clone(),
                 state,
-                receipts,
+                receipts: Arc::new(receipts),
                 key_versions,
             }),
         );
@@ -770,7 +770,7 @@ impl Chain {
         let committed = Committed {
             block: block.shared(),
             hash: block.hash(),
-            receipts: Arc::new(executed.receipts.clone()),
+            receipts: executed.receipts.clone(),
         };
         for l in lock(&self.listeners).iter() {
             l(&committed);
