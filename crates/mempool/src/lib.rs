@@ -13,8 +13,10 @@
 //!   `DUPLICATE_TRANSACTION`.
 //! - Bounded by count and bytes; when full, new transactions get `MEMPOOL_FULL` (back-pressure),
 //!   never an eviction of older ones.
-//! - Selection for a proposal is in arrival order, each sender's nonces ascending; transactions
-//!   already in uncommitted ancestor blocks are skipped.
+//! - Selection for a proposal is in arrival order, each sender's nonces ascending and contiguous
+//!   from its next nonce on the parent state; a sender's transactions behind a missing nonce wait
+//!   without taking space in proposals, and those already in uncommitted ancestor blocks are
+//!   skipped.
 //!
 //! The mempool is node-local: nothing here is consensus-critical, so it may use hash maps.
 
@@ -94,6 +96,12 @@ impl Mempool {
     /// Whether the pool is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many transactions were ever admitted: changes exactly when one arrives, so a
+    /// proposer waiting for something to include re-checks only then.
+    pub fn arrivals(&self) -> u64 {
+        self.lock().next_seq
     }
 
     /// Whether `hash` is pending.
@@ -255,12 +263,27 @@ impl Mempool {
         Ok(())
     }
 
-    /// Pick up to `max` transactions for a proposal, skipping those in `exclude` (already in
-    /// uncommitted ancestors). Within a sender, nonces come out ascending.
-    pub fn select(&self, max: usize, exclude: &HashSet<Hash>) -> Vec<Admitted> {
+    /// Pick up to `max` transactions for a proposal on a parent state, in arrival order, each
+    /// sender's nonces ascending and without gaps: a sender's run starts at `next_nonce(sender)`,
+    /// its next nonce on the parent state (`None`: none can be included), and stops at the first
+    /// missing nonce. Transactions in `exclude` (already in uncommitted ancestors) are never
+    /// picked.
+    ///
+    /// Transactions behind a gap stay pending (the missing nonce may still arrive) but take no
+    /// place in the proposal: before this rule the first `max` transactions in arrival order
+    /// were picked whatever their nonces, so enough gapped ones at the head of the queue (a
+    /// load generator's leftovers, or anyone's 1,024 nonces ahead) made every block empty
+    /// while valid transactions waited behind them.
+    pub fn select(
+        &self,
+        max: usize,
+        exclude: &HashSet<Hash>,
+        next_nonce: &mut dyn FnMut(&Address) -> Option<u64>,
+    ) -> Vec<Admitted> {
         let inner = self.lock();
         let mut out = Vec::with_capacity(max.min(inner.hashes.len()));
-        let mut taken: HashMap<Address, u64> = HashMap::new();
+        // Per sender: the next nonce this proposal can take, or `None` once it hit a gap.
+        let mut expected: HashMap<Address, Option<u64>> = HashMap::new();
         for (sender, nonce) in inner.queue.values() {
             if out.len() >= max {
                 break;
@@ -268,21 +291,32 @@ impl Mempool {
             let Some(nonces) = inner.by_sender.get(sender) else {
                 continue;
             };
-            // Emit this sender's pending nonces in order, up to and including `nonce`,
-            // so a later arrival with a lower nonce still goes first.
-            let from = taken.get(sender).map(|n| n + 1).unwrap_or(0);
+            let slot = expected
+                .entry(*sender)
+                .or_insert_with(|| next_nonce(sender));
+            let Some(from) = *slot else {
+                continue;
+            };
             if *nonce < from {
                 continue;
             }
-            for (n, (_, entry)) in nonces.range(from..=*nonce) {
-                if out.len() >= max {
-                    break;
-                }
-                taken.insert(*sender, *n);
-                if !exclude.contains(&entry.hash) {
-                    out.push((entry.hash, entry.tx.clone()));
+            // Emit this sender's nonces from `from` up to and including `nonce`, so a later
+            // arrival with a lower nonce still goes first.
+            let mut want = from;
+            while want <= *nonce && out.len() < max {
+                match nonces.get(&want) {
+                    Some((_, entry)) if !exclude.contains(&entry.hash) => {
+                        out.push((entry.hash, entry.tx.clone()));
+                        want += 1;
+                    }
+                    _ => break,
                 }
             }
+            *slot = if want <= *nonce && out.len() < max {
+                None // a gap (or an excluded nonce): nothing further from this sender
+            } else {
+                Some(want)
+            };
         }
         out
     }

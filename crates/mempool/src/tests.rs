@@ -129,16 +129,57 @@ fn select_orders_nonces_and_skips_excluded() {
     // Arrives out of order: 1 before 0.
     pool.submit(&ex, vec![tx(&key, 1), tx(&other, 0), tx(&key, 0)], 0, &st);
     let picked: Vec<(Address, u64)> = pool
-        .select(10, &HashSet::new())
+        .select(10, &HashSet::new(), &mut |_| Some(0))
         .iter()
         .map(|(_, t)| (t.body.sender, t.body.nonce))
         .collect();
     let a = address_of(&key.public_key());
     let b = address_of(&other.public_key());
     assert_eq!(picked, vec![(a, 0), (a, 1), (b, 0)]);
+    // Nonce 0 of `a` is in an ancestor: the parent state's next nonce for `a` is 1.
     let skip: HashSet<Hash> = [tx(&key, 0).hash(Suite::Ed25519)].into_iter().collect();
-    assert_eq!(pool.select(10, &skip).len(), 2);
-    assert_eq!(pool.select(1, &HashSet::new()).len(), 1);
+    let mut after_ancestor = |s: &Address| Some(if *s == a { 1 } else { 0 });
+    assert_eq!(pool.select(10, &skip, &mut after_ancestor).len(), 2);
+    // An excluded transaction where the sender's run would start stops that sender.
+    assert_eq!(pool.select(10, &skip, &mut |_| Some(0)).len(), 1);
+    assert_eq!(pool.select(1, &HashSet::new(), &mut |_| Some(0)).len(), 1);
+}
+
+#[test]
+fn select_skips_transactions_behind_a_gap() {
+    let (ex, key, st) = setup();
+    let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
+    let pool = Mempool::new(Config::default(), Suite::Ed25519);
+    // `key` queues nonces 5..=9 first (0..=4 never arrive), then `other` queues 0 and 1.
+    let gapped: Vec<_> = (5..10).map(|n| tx(&key, n)).collect();
+    let r = pool.submit(&ex, gapped, 0, &st);
+    assert!(r.iter().all(Result::is_ok));
+    let r = pool.submit(&ex, vec![tx(&other, 0), tx(&other, 1)], 0, &st);
+    assert!(r.iter().all(Result::is_ok));
+    let a = address_of(&key.public_key());
+    let b = address_of(&other.public_key());
+    let pick = |next: &mut dyn FnMut(&Address) -> Option<u64>, max| -> Vec<(Address, u64)> {
+        pool.select(max, &HashSet::new(), next)
+            .iter()
+            .map(|(_, t)| (t.body.sender, t.body.nonce))
+            .collect()
+    };
+    // The gapped sender takes no place, even in a proposal of two.
+    assert_eq!(pick(&mut |_| Some(0), 2), vec![(b, 0), (b, 1)]);
+    assert_eq!(pool.len(), 7, "gapped transactions stay pending");
+    // A sender the state does not know contributes nothing.
+    assert_eq!(pick(&mut |s| (*s == a).then_some(0), 10), vec![]);
+    // Once the state reaches nonce 5 (0..=4 committed elsewhere), they go first, in order.
+    assert_eq!(
+        pick(&mut |s| Some(if *s == a { 5 } else { 0 }), 10),
+        vec![(a, 5), (a, 6), (a, 7), (a, 8), (a, 9), (b, 0), (b, 1)]
+    );
+    // A hole in the middle stops the run there.
+    pool.remove(&[(a, 7)]);
+    assert_eq!(
+        pick(&mut |s| Some(if *s == a { 5 } else { 0 }), 10),
+        vec![(a, 5), (a, 6), (b, 0), (b, 1)]
+    );
 }
 
 #[test]

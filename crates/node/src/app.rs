@@ -111,14 +111,24 @@ where
     ) -> Option<Digested<ChainBlock>> {
         let mut ancestry = ancestry;
         let parent = ancestry.next().await?;
-        // With nothing to propose, give transactions a moment to arrive instead of producing
-        // a stream of empty blocks; a transaction arriving ends the wait at once.
-        let idle_until = env.current() + IDLE_PROPOSAL_WAIT;
-        while self.chain.mempool.is_empty() && env.current() < idle_until {
-            env.sleep(Duration::from_millis(10)).await;
-        }
         if !ensure_executed(&self.chain, parent.clone(), &mut ancestry).await {
             return None;
+        }
+        // With nothing to include, give transactions a moment to arrive instead of producing
+        // a stream of empty blocks; an arrival that can be included ends the wait at once.
+        // "Nothing to include" also covers a mempool holding only transactions already in
+        // unfinalized ancestors or waiting behind a sender's missing nonce.
+        let idle_until = env.current() + IDLE_PROPOSAL_WAIT;
+        let mut checked_at = None;
+        while env.current() < idle_until {
+            let arrivals = self.chain.mempool.arrivals();
+            if checked_at != Some(arrivals) {
+                checked_at = Some(arrivals);
+                if self.chain.has_includable(parent.inner()) {
+                    break;
+                }
+            }
+            env.sleep(Duration::from_millis(10)).await;
         }
         let proposer = ctx.leader.as_ref().to_vec();
         match self.chain.build(

@@ -464,6 +464,32 @@ impl Chain {
         Ok(set.clamp(1, bound) as usize)
     }
 
+    /// Whether the mempool holds a transaction a block on `parent` could include next (a
+    /// sender's next nonce on the parent's state, not already in an ancestor). `false` also when
+    /// the parent is not executed yet.
+    pub fn has_includable(&self, parent: &ChainBlock) -> bool {
+        if self.mempool.is_empty() {
+            return false;
+        }
+        let ph = &parent.block().header;
+        let Ok(Some((_, layers))) = self.layers(&parent.hash(), ph.height) else {
+            return false;
+        };
+        let exclude: HashSet<Hash> = layers
+            .iter()
+            .flat_map(|e| e.receipts.iter().map(|r| r.tx_hash))
+            .collect();
+        let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
+        let view_ = View {
+            store: &self.store,
+            layers: &states,
+        };
+        !self
+            .mempool
+            .select(1, &exclude, &mut |s| next_nonce_in(&view_, s))
+            .is_empty()
+    }
+
     /// Build a block on `parent` from the mempool.
     pub fn build(
         &self,
@@ -490,7 +516,9 @@ impl Chain {
             layers: &states,
         };
         let max_txs = self.max_block_txs(&view_)?.min(self.budget_txs());
-        let candidates = self.mempool.select(max_txs, &exclude);
+        let candidates = self
+            .mempool
+            .select(max_txs, &exclude, &mut |s| next_nonce_in(&view_, s));
         let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
         let hashes: Vec<Hash> = candidates.iter().map(|(h, _)| *h).collect();
         let height = ph.height + 1;
@@ -777,6 +805,15 @@ impl Chain {
         }
         Ok(())
     }
+}
+
+/// `sender`'s next nonce on the state `view` shows; `None` for an account it does not hold.
+fn next_nonce_in(view: &View<'_>, sender: &Hash) -> Option<u64> {
+    view.get(&account_key(sender))
+        .ok()
+        .flatten()
+        .and_then(|b| decode::<Account>(&b).ok())
+        .map(|a| a.next_nonce)
 }
 
 /// Append one history link per version in `versions` (the executor's writes of tracked keys, in

@@ -91,6 +91,19 @@ async fn has_journal(net: &Net, i: usize, epoch: u64) -> bool {
     }
 }
 
+/// Wait until node `i` has a journal of `epoch` (an engine writes its journal from its first
+/// vote, so a node that has just entered an epoch may not have one yet).
+async fn wait_for_journal(net: &Net, i: usize, epoch: u64, within: Duration) {
+    let deadline = net.context.current() + within;
+    while !has_journal(net, i, epoch).await {
+        assert!(
+            net.context.current() < deadline,
+            "node {i}: no journal of epoch {epoch} after {within:?}"
+        );
+        net.context.sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Wait until node `i` keeps no journal of an epoch before `below` (a retired engine's journal
 /// is deleted after the grace period).
 async fn wait_for_journals_deleted(net: &Net, i: usize, below: u64, within: Duration) {
@@ -298,10 +311,7 @@ fn validator_restarts_across_an_epoch_boundary() {
         for i in all {
             let current = net.chain(i).consensus_status().epoch;
             assert!(current >= 3);
-            assert!(
-                has_journal(&net, i, current).await,
-                "node {i}: no journal of epoch {current}"
-            );
+            wait_for_journal(&net, i, current, Duration::from_secs(10)).await;
             wait_for_journals_deleted(&net, i, current - 1, Duration::from_secs(30)).await;
         }
         // ... and, when a crash came first, at the next start. Validator 2 crashes just after

@@ -2,83 +2,14 @@
 //! transactions write one tracked key appends one link each, proposer and voter agree on it, and
 //! the committed store lists every version (with its transaction and value) for export.
 
-use std::sync::Arc;
-use xa_node::{Chain, chain::hash_algo};
+use crate::solo::{key, open, propose, tx};
 use xa_types::{
-    Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, Hash, KeyPair, Suite,
-    Transaction, TxBody, TxStatus, address_of, decode,
+    Hash, Suite, TxStatus, decode,
     modules::{
-        governance::{self, Proposal, ProposalAction, ProposalIdArgs, ProposalStatus, ProposeArgs},
+        governance::{self, Proposal, ProposalIdArgs, ProposalStatus},
         history::{self, HistoryHead},
     },
 };
-
-const CHAIN: &str = "xa-history-test";
-
-fn key(seed: u8) -> KeyPair {
-    KeyPair::from_seed(Suite::Ed25519, &[seed; 32]).expect("key")
-}
-
-/// Two founding organizations, one administrator each (seeds 1 and 2).
-fn genesis() -> Genesis {
-    let org = |id: &str| GenesisOrg {
-        id: id.into(),
-        name: id.into(),
-        founding: true,
-    };
-    let admin = |seed: u8, org: &str| GenesisAccount {
-        name: format!("admin-{org}"),
-        public_key: key(seed).public_key(),
-        org: org.into(),
-        roles: vec!["org_admin".into()],
-    };
-    let g = Genesis {
-        chain_id: CHAIN.into(),
-        suite: Suite::Ed25519,
-        genesis_time_ms: 0,
-        validators: vec![GenesisValidator {
-            name: "v0".into(),
-            consensus_key: key(100).public_key().as_bytes().to_vec(),
-            p2p_address: "127.0.0.1:9100".into(),
-        }],
-        organizations: vec![org("a"), org("b")],
-        accounts: vec![admin(1, "a"), admin(2, "b")],
-        params: ChainParams::default(),
-        tender_threshold_trusted_dealer_devnet_only: None,
-        tender_min_publicity_ms_devnet_only: None,
-        tender_dkg_trusted_setup_devnet_only: None,
-    };
-    g.validate().expect("genesis");
-    g
-}
-
-fn open(dir: &std::path::Path) -> Arc<Chain> {
-    let g = genesis();
-    let store = xa_storage::Store::open(dir, hash_algo(g.suite)).expect("store");
-    Chain::open(g, store, xa_mempool::Config::default()).expect("chain")
-}
-
-fn tx(seed: u8, nonce: u64, method: &str, args: &impl borsh::BorshSerialize) -> Transaction {
-    TxBody {
-        chain_id: CHAIN.into(),
-        sender: address_of(&key(seed).public_key()),
-        nonce,
-        expiry_height: 1_000,
-        call: Call::new(governance::MODULE, method, args),
-    }
-    .sign(&key(seed))
-}
-
-fn propose(nonce: u64, max_block_txs: u64) -> Transaction {
-    let args = ProposeArgs {
-        action: ProposalAction::SetParam {
-            name: governance::PARAM_MAX_BLOCK_TXS.into(),
-            value: max_block_txs,
-        },
-        expires_at_ms: 3_600_000,
-    };
-    tx(1, nonce, governance::PROPOSE, &args)
-}
 
 #[test]
 fn every_transaction_writing_a_key_in_one_block_is_its_own_version() {

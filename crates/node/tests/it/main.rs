@@ -3,8 +3,8 @@
 //! tender key to a new set.
 //!
 //! Everything runs in simulated time on `commonware_runtime::deterministic` with
-//! `commonware_p2p::simulated`; deadlines are simulated, never wall-clock. `history` drives one
-//! proposer's and one voter's `Chain` directly (no network).
+//! `commonware_p2p::simulated`; deadlines are simulated, never wall-clock. `history` and
+//! `selection` drive `Chain`s directly (no network) through the `solo` fixture.
 
 mod common;
 mod crash;
@@ -14,3 +14,5 @@ mod history;
 mod partition;
 mod progress;
 mod reshare;
+mod selection;
+mod solo;
