@@ -475,19 +475,29 @@ impl Chain {
         let Ok(Some((_, layers))) = self.layers(&parent.hash(), ph.height) else {
             return false;
         };
+        let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
+        !self.select_on(&layers, &states, 1).is_empty()
+    }
+
+    /// Up to `max` mempool transactions a block on the state `states` (the layers of `layers`,
+    /// nearest first, over the committed tip) can include: each sender's run from its next
+    /// nonce on that state, none already in those blocks.
+    fn select_on(
+        &self,
+        layers: &[Arc<Executed>],
+        states: &[Arc<PendingState>],
+        max: usize,
+    ) -> Vec<xa_mempool::Admitted> {
         let exclude: HashSet<Hash> = layers
             .iter()
             .flat_map(|e| e.receipts.iter().map(|r| r.tx_hash))
             .collect();
-        let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
-        let view_ = View {
+        let view = View {
             store: &self.store,
-            layers: &states,
+            layers: states,
         };
-        !self
-            .mempool
-            .select(1, &exclude, &mut |s| next_nonce_in(&view_, s))
-            .is_empty()
+        self.mempool
+            .select(max, &exclude, &mut |s| next_nonce_in(&view, s))
     }
 
     /// Build a block on `parent` from the mempool.
@@ -506,19 +516,13 @@ impl Chain {
             return Ok(None);
         };
         let history_root = self.history_root(tip_h, &layers)?;
-        let exclude: HashSet<Hash> = layers
-            .iter()
-            .flat_map(|e| e.receipts.iter().map(|r| r.tx_hash))
-            .collect();
         let states: Vec<Arc<PendingState>> = layers.iter().map(|e| e.state.clone()).collect();
         let view_ = View {
             store: &self.store,
             layers: &states,
         };
         let max_txs = self.max_block_txs(&view_)?.min(self.budget_txs());
-        let candidates = self
-            .mempool
-            .select(max_txs, &exclude, &mut |s| next_nonce_in(&view_, s));
+        let candidates = self.select_on(&layers, &states, max_txs);
         let txs: Vec<Transaction> = candidates.iter().map(|(_, t)| (**t).clone()).collect();
         let hashes: Vec<Hash> = candidates.iter().map(|(h, _)| *h).collect();
         let height = ph.height + 1;
