@@ -12,7 +12,7 @@
 //!   [`Config::max_nonce_ahead`] above it (`NONCE_TOO_HIGH`); the same hash twice is
 //!   `DUPLICATE_TRANSACTION`.
 //! - Bounded by count and bytes; when full, new transactions get `MEMPOOL_FULL` (back-pressure),
-//!   never an eviction of older ones.
+//!   never an eviction of older ones. Expired transactions are dropped after each commit.
 //! - Selection for a proposal is in arrival order, each sender's nonces ascending and contiguous
 //!   from its next nonce on the parent state; a sender's transactions behind a missing nonce wait
 //!   without taking space in proposals, and those already in uncommitted ancestor blocks are
@@ -20,7 +20,7 @@
 //!
 //! The mempool is node-local: nothing here is consensus-critical, so it may use hash maps.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use xa_execution::{Executor, StateView, check_expiry, check_nonce, resolve_signers};
 use xa_types::{Address, ErrorCode, Hash, Suite, Transaction, TxError};
@@ -59,6 +59,8 @@ struct Inner {
     /// Sender -> nonce -> (arrival, entry).
     by_sender: HashMap<Address, BTreeMap<u64, (u64, Entry)>>,
     hashes: HashSet<Hash>,
+    /// (expiry height, arrival): what [`Mempool::prune_expired`] drops, oldest expiry first.
+    by_expiry: BTreeSet<(u64, u64)>,
     next_seq: u64,
     bytes: usize,
 }
@@ -247,6 +249,7 @@ impl Mempool {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         inner.queue.insert(seq, (sender, nonce));
+        inner.by_expiry.insert((tx.body.expiry_height, seq));
         inner.by_sender.entry(sender).or_default().insert(
             nonce,
             (
@@ -335,12 +338,32 @@ impl Mempool {
         };
         if let Some((seq, entry)) = nonces.remove(&nonce) {
             inner.queue.remove(&seq);
+            inner.by_expiry.remove(&(entry.tx.body.expiry_height, seq));
             inner.hashes.remove(&entry.hash);
             inner.bytes -= entry.size;
         }
         if nonces.is_empty() {
             inner.by_sender.remove(sender);
         }
+    }
+
+    /// After a commit: drop every pending transaction that no block from `next_height` on may
+    /// include (`expiry_height` below it). Returns how many were dropped.
+    ///
+    /// Execution drops an expired transaction when a proposal picks it, but one waiting behind
+    /// a missing nonce is never picked ([`Mempool::select`]); without this it would hold its
+    /// place in the pool for good.
+    pub fn prune_expired(&self, next_height: u64) -> usize {
+        let mut inner = self.lock();
+        let expired: Vec<(Address, u64)> = inner
+            .by_expiry
+            .range(..(next_height, 0))
+            .filter_map(|(_, seq)| inner.queue.get(seq).copied())
+            .collect();
+        for (sender, nonce) in &expired {
+            Self::remove_one(&mut inner, sender, *nonce);
+        }
+        expired.len()
     }
 
     /// After a commit: drop every pending transaction of `sender` below `next_nonce`.

@@ -52,11 +52,15 @@ fn edit(state: &mut State, key: &KeyPair, f: impl FnOnce(&mut Account)) {
 }
 
 fn tx(key: &KeyPair, nonce: u64) -> Transaction {
+    tx_expiring(key, nonce, 100)
+}
+
+fn tx_expiring(key: &KeyPair, nonce: u64, expiry_height: u64) -> Transaction {
     TxBody {
         chain_id: "t".into(),
         sender: address_of(&key.public_key()),
         nonce,
-        expiry_height: 100,
+        expiry_height,
         call: Call::new(
             "notary",
             "anchor",
@@ -258,4 +262,34 @@ fn expired_transactions_are_refused_on_arrival() {
     assert_eq!(codes(&r), vec![Some(ErrorCode::Expired)]);
     let r = pool.submit(&ex, vec![tx(&key, 0)], 100, &st);
     assert_eq!(codes(&r), vec![None]);
+}
+
+#[test]
+fn expired_transactions_are_dropped_even_behind_a_gap() {
+    let (ex, key, st) = setup();
+    let pool = Mempool::new(Config::default(), Suite::Ed25519);
+    // Nonce 0 is usable; 3 and 4 wait behind a gap. Expiries 20, 10 and 30.
+    let r = pool.submit(
+        &ex,
+        vec![
+            tx_expiring(&key, 0, 20),
+            tx_expiring(&key, 3, 10),
+            tx_expiring(&key, 4, 30),
+        ],
+        0,
+        &st,
+    );
+    assert!(r.iter().all(Result::is_ok));
+    // Height 10 may still include expiry 10.
+    assert_eq!(pool.prune_expired(10), 0);
+    assert_eq!(pool.prune_expired(11), 1);
+    assert!(!pool.is_verified(&tx_expiring(&key, 3, 10)));
+    assert_eq!(pool.prune_expired(25), 1);
+    assert_eq!(pool.len(), 1);
+    assert!(pool.is_verified(&tx_expiring(&key, 4, 30)));
+    // Removing by other paths keeps the expiry index in step: nothing is dropped twice.
+    let sender = address_of(&key.public_key());
+    pool.remove(&[(sender, 4)]);
+    assert_eq!(pool.prune_expired(100), 0);
+    assert!(pool.is_empty());
 }

@@ -793,6 +793,7 @@ impl Chain {
             let next = self.next_nonce(&s);
             self.mempool.prune_sender(&s, next);
         }
+        self.mempool.prune_expired(height + 1);
         tracing::debug!(
             height,
             txs = block.block().txs.len(),
