@@ -269,7 +269,8 @@ mod tests {
     use super::*;
 
     /// The index names the purge delay: its default in the pinned version is 1,000 ms
-    /// (`src/options.c`), and setting it is read back. Guards against a mimalloc upgrade that renumbers the options.
+    /// (`src/options.c`), and setting it is read back. Guards against a mimalloc upgrade that
+    /// renumbers the options.
     #[test]
     fn purge_delay_option_index_names_the_purge_delay() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {

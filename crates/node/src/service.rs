@@ -47,7 +47,8 @@ pub enum ServiceError {
 /// Commonware preallocates every channel's inbound mailbox for one full burst from every peer
 /// it may retain (4 tracked sets × [`max_peers_per_set`]), and the router's for all channels
 /// together, so this figure sets a node's baseline memory: at 10,000 an idle 4-validator node
-/// held ~1.5 GB resident, nearly all of it these mailboxes; at 1,000 it holds ~0.2 GB. Measured
+/// held ~1.5 GB resident, nearly all of it these mailboxes; at 1,000 it holds ~0.5 GB, of which
+/// 320 MiB are the two journal page caches (`engine::JOURNAL_CACHE_PAGES`). Measured
 /// traffic is far below it: under 3,000 tx/s a validator receives ~15 votes and ~15
 /// certificates per second from each peer and ~1 block and ~1 transaction batch; idle views,
 /// the fastest, are ~30 per second at most. A peer over the quota has the excess dropped
