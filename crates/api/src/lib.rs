@@ -928,6 +928,10 @@ async fn metrics_text(State(s): State<ApiState>) -> Response {
         "# HELP xa_committed_height Height of the last committed block.\n# TYPE xa_committed_height gauge\nxa_committed_height {height}\n# HELP xa_mempool_transactions Pending transactions.\n# TYPE xa_mempool_transactions gauge\nxa_mempool_transactions {}\n",
         s.chain.mempool.len()
     ));
+    let (messages, txs) = s.chain.gossip_received();
+    text.push_str(&format!(
+        "# HELP xa_gossip_messages_received_total Transaction gossip messages received from peers.\n# TYPE xa_gossip_messages_received_total counter\nxa_gossip_messages_received_total {messages}\n# HELP xa_gossip_transactions_received_total Transactions received in gossip from peers.\n# TYPE xa_gossip_transactions_received_total counter\nxa_gossip_transactions_received_total {txs}\n"
+    ));
     if let Some(cpu) = process_cpu_seconds() {
         text.push_str(&format!(
             "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {cpu}\n"

@@ -8,6 +8,7 @@
 use crate::block::{BlockCfg, ChainBlock};
 use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use xa_execution::{
     BlockContext, ExecutionError, Executor, KeyVersion, Mode, StateError, StateView,
@@ -85,12 +86,20 @@ pub struct Chain {
     tip: Mutex<(u64, Hash)>,
     tip_block: Mutex<Option<ChainBlock>>,
     listeners: Mutex<Vec<Listener>>,
-    gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<u8>>>>,
+    gossip: Mutex<Option<futures::channel::mpsc::UnboundedSender<Vec<Transaction>>>>,
+    gossip_received: GossipReceived,
     halted: Mutex<Option<String>>,
     consensus: Mutex<crate::orchestrator::ConsensusStatus>,
     /// Measured cost of building or verifying one transaction (ns, moving average): bounds how
     /// many a proposal takes, see [`BUILD_BUDGET`].
     cost_per_tx_ns: std::sync::atomic::AtomicU64,
+}
+
+/// Counts of transaction gossip received from peers.
+#[derive(Default)]
+struct GossipReceived {
+    messages: AtomicU64,
+    txs: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -207,6 +216,7 @@ impl Chain {
             tip_block: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
             gossip: Mutex::new(None),
+            gossip_received: GossipReceived::default(),
             halted: Mutex::new(None),
             consensus: Mutex::new(Default::default()),
             cost_per_tx_ns: std::sync::atomic::AtomicU64::new(0),
@@ -328,32 +338,55 @@ impl Chain {
                 .map(|(t, _)| t)
                 .collect();
             if !admitted.is_empty() {
-                let _ = gossip.unbounded_send(encode(&admitted));
+                let _ = gossip.unbounded_send(admitted);
             }
         }
         results
     }
 
-    /// Admit transactions gossiped by a peer (verified like any other; not forwarded again).
-    pub fn submit_gossiped(&self, bytes: &[u8]) -> usize {
-        match decode::<Vec<Transaction>>(bytes) {
-            Ok(txs) if txs.len() <= MAX_GOSSIP_BATCH => self
-                .mempool
-                .submit(
-                    &self.executor,
-                    txs,
-                    self.tip().0 + 1,
-                    &self.committed_view(),
-                )
-                .iter()
-                .filter(|r| r.is_ok())
-                .count(),
-            _ => 0,
+    /// Admit transactions gossiped by peers, several messages at once so that their signatures
+    /// are checked in one batch (verified like any other; not forwarded again). A message that
+    /// does not decode, or carries more than [`MAX_GOSSIP_BATCH`] transactions, is dropped
+    /// whole. Returns how many were admitted.
+    pub fn submit_gossiped(&self, messages: &[impl AsRef<[u8]>]) -> usize {
+        let mut txs = Vec::new();
+        for bytes in messages {
+            match decode::<Vec<Transaction>>(bytes.as_ref()) {
+                Ok(batch) if batch.len() <= MAX_GOSSIP_BATCH => txs.extend(batch),
+                _ => {}
+            }
         }
+        self.gossip_received
+            .messages
+            .fetch_add(messages.len() as u64, Ordering::Relaxed);
+        self.gossip_received
+            .txs
+            .fetch_add(txs.len() as u64, Ordering::Relaxed);
+        if txs.is_empty() {
+            return 0;
+        }
+        self.mempool
+            .submit(
+                &self.executor,
+                txs,
+                self.tip().0 + 1,
+                &self.committed_view(),
+            )
+            .iter()
+            .filter(|r| r.is_ok())
+            .count()
+    }
+
+    /// Gossip received so far: `(messages, transactions)`.
+    pub fn gossip_received(&self) -> (u64, u64) {
+        (
+            self.gossip_received.messages.load(Ordering::Relaxed),
+            self.gossip_received.txs.load(Ordering::Relaxed),
+        )
     }
 
     /// Route client-submitted transactions to `sender` for gossip.
-    pub fn set_gossip(&self, sender: futures::channel::mpsc::UnboundedSender<Vec<u8>>) {
+    pub fn set_gossip(&self, sender: futures::channel::mpsc::UnboundedSender<Vec<Transaction>>) {
         *lock(&self.gossip) = Some(sender);
     }
 

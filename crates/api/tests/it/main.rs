@@ -708,6 +708,14 @@ async fn openapi_metrics_and_unknown_paths() {
     assert!(text.contains("# test metrics"));
     assert!(text.contains("xa_committed_height 0\n"), "{text}");
     assert!(text.contains("xa_mempool_transactions 0\n"), "{text}");
+    assert!(
+        text.contains("xa_gossip_messages_received_total 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("xa_gossip_transactions_received_total 0\n"),
+        "{text}"
+    );
     if cfg!(target_os = "linux") {
         let cpu: f64 = text
             .lines()

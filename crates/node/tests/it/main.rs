@@ -10,6 +10,7 @@ mod common;
 mod crash;
 mod determinism;
 mod epochs;
+mod gossip;
 mod history;
 mod partition;
 mod progress;
