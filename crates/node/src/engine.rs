@@ -32,7 +32,12 @@ use xa_types::{Transaction, encode};
 /// send in the same message. Clients that submit one transaction per request would otherwise
 /// make one message per transaction: each peer then checks every signature on its own (62 µs
 /// for Ed25519 here, against ~20–33 µs in a batch) and the network frames, encrypts and sends
-/// each separately. Small next to a block's round (~100 ms and more under load).
+/// each separately. Small next to a block's round (~100 ms and more under load). It also bounds
+/// what a node sends each peer on the gossip channel to ~100 messages a second (more only for
+/// batches over [`GOSSIP_MESSAGE_TXS`]), far under the peer's inbound quota
+/// ([`crate::service::P2P_MESSAGES_PER_SECOND`]); one message per request would have had
+/// everything over that quota dropped once clients sent a node more than 1,000 requests a
+/// second.
 pub const GOSSIP_LINGER: Duration = Duration::from_millis(10);
 /// Most transactions one gossip message carries (a receiver takes up to
 /// [`crate::chain::MAX_GOSSIP_BATCH`]).
