@@ -43,9 +43,14 @@ pub struct BenchArgs {
     /// Number of sending accounts.
     #[arg(long, default_value_t = 2000)]
     pub accounts: usize,
-    /// Transactions per HTTP batch.
+    /// Transactions per HTTP request (`POST /v1/transactions/batch`; with 1, each goes alone to
+    /// `POST /v1/transactions`, as most clients send them).
     #[arg(long, default_value_t = 500)]
     pub batch: usize,
+    /// Sending threads per API, each waiting for its previous request: more than one lets
+    /// requests overlap, as those of many independent clients do.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub senders: u64,
     /// Pre-signed transactions per second of duration in --max mode.
     #[arg(long, default_value_t = 25_000)]
     pub presign_rate: u64,
@@ -313,12 +318,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     // Senders: one thread per API; batches paced to the target rate.
     let batches = Arc::new(Mutex::new(chunks.into_iter()));
     let deadline = start + Duration::from_secs(args.duration);
+    let threads = clients.len() * args.senders as usize;
     let interval = args
         .rate
-        .map(|r| Duration::from_secs_f64(args.batch as f64 / r as f64 * clients.len() as f64));
+        .map(|r| Duration::from_secs_f64(args.batch as f64 / r as f64 * threads as f64));
     let senders: Vec<_> = clients
         .iter()
-        .cloned()
+        .flat_map(|c| std::iter::repeat_n(c.clone(), args.senders as usize))
         .map(|client| {
             let batches = batches.clone();
             let sent = sent.clone();
@@ -347,7 +353,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                             s.at.insert(*h, t);
                         }
                     }
-                    match client.submit_batch(&batch) {
+                    let outcome = match batch.as_slice() {
+                        // One transaction: the single-transaction endpoint, as clients use it.
+                        [tx] => client
+                            .submit(tx, false)
+                            .map(|_| vec![serde_json::json!({})]),
+                        _ => client.submit_batch(&batch),
+                    };
+                    match outcome {
                         Ok(results) => {
                             let mut ok = 0;
                             for (r, h) in results.iter().zip(&hashes) {

@@ -541,3 +541,55 @@ fn frozen_package_vectors() {
 
 const PINNED_ED25519: &str = "c16b8c687162d526276a19e7f479344419a5155bc043fc8b18987274ed87a295";
 const PINNED_SM2: &str = "97b62bc07a20139daec54b5f1a804904ab8838e5c406166fe38599288eb1f232";
+
+/// Packages exported with `xachain evidence export` from real 4-validator devnets (one
+/// Ed25519, one SM2) on 2026-11-25, kept in docs/vectors/ beside the synthetic ones above.
+/// Evidence outlives software versions: a package handed to a court must still verify after
+/// every later change to the verifier, so these stay as they were written. They also seed the
+/// package fuzzer (`fuzz/`).
+#[test]
+fn packages_exported_by_real_devnets_still_verify() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/vectors");
+    let cases: [(&str, &str, u64, Option<&str>); 5] = [
+        (
+            "devnet-2026-11-25-notary.json",
+            "ed25519",
+            1,
+            Some("6e349f6898c29861c29afd70c4becb56128f8523be7639ae698a547b2e8ed222"),
+        ),
+        ("devnet-2026-11-25-tx.json", "ed25519", 1, None),
+        ("devnet-2026-11-25-hist.json", "ed25519", 12, None),
+        ("devnet-2026-11-25-cons.json", "ed25519", 5, None),
+        (
+            "devnet-2026-11-25-sm2-notary.json",
+            "sm2",
+            3,
+            Some("7185a0e4107197c97f2996da46ab71f9262e0a5eee4ccb3f754261176c50c884"),
+        ),
+    ];
+    for (file, suite, height, digest) in cases {
+        let raw = std::fs::read(dir.join(file)).expect("fixture");
+        let r = verify_bytes(&raw, None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(r.suite, suite, "{file}");
+        assert_eq!(r.height, height, "{file}");
+        assert_eq!(r.signers.len(), 3, "{file}: a quorum of the 4 validators");
+        assert_eq!(
+            r.notary.as_ref().map(|n| n.digest.to_string()),
+            digest.map(str::to_string),
+            "{file}"
+        );
+        // One altered byte inside the signed data (a hex digit of the block hash) is caught.
+        let text = String::from_utf8(raw).expect("utf-8");
+        let hash = r.block_hash.to_string();
+        let flipped = if hash.starts_with('0') { "1" } else { "0" };
+        let altered = text.replacen(&hash, &format!("{flipped}{}", &hash[1..]), 1);
+        assert_ne!(
+            altered, text,
+            "{file}: the block hash appears in the package"
+        );
+        assert!(
+            verify_bytes(altered.as_bytes(), None).is_err(),
+            "{file}: altered"
+        );
+    }
+}
