@@ -315,7 +315,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         })
     };
 
-    // Senders: one thread per API; batches paced to the target rate.
+    // Senders: `--senders` threads per API; batches paced to the target rate over all of them.
     let batches = Arc::new(Mutex::new(chunks.into_iter()));
     let deadline = start + Duration::from_secs(args.duration);
     let threads = clients.len() * args.senders as usize;
