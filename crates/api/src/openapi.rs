@@ -16,6 +16,8 @@ fn ok(schema: Value) -> Value {
 /// The document.
 pub fn document() -> Value {
     let hash = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    // What the verification page's form sends: a hash in either case, padded, or nothing.
+    let form_hash = json!({"type": "string", "pattern": "^\\s*([0-9a-fA-F]{64})?\\s*$"});
     let codes: Vec<&str> = xa_types::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())
@@ -75,7 +77,7 @@ pub fn document() -> Value {
                 "summary": "An account: organization, roles, status, keys (active and revoked) and nonce; its personal data only when the bearer may read it",
                 "security": bearer.clone(),
                 "parameters": [{"name": "address", "in": "path", "required": true, "schema": hash}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the answer"}],
-                "responses": {"200": ok(json!({"type": "object"})), "400": err()}
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/auth/challenge": {"post": {
                 "summary": "Start a login: a random challenge for an address, valid 120 s",
@@ -97,7 +99,7 @@ pub fn document() -> Value {
             "/v1/orgs/{id}": {"get": {
                 "summary": "One organization",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the entry"}],
-                "responses": {"200": ok(json!({"type": "object"})), "404": err()}
+                "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/keys/{public_key}": {"get": {
                 "summary": "The account a key belongs (or belonged) to, and whether the key is active, retired or revoked",
@@ -119,7 +121,7 @@ pub fn document() -> Value {
                 "summary": "Governance proposals, newest first",
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {"enum": ["open", "executed", "expired", "cancelled"]}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "At most this many (default 100); taken as 1 below 1 and as 1000 above 1000"}
                 ],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err()}
             }},
@@ -132,7 +134,7 @@ pub fn document() -> Value {
                 "summary": "Tender records, newest first, without their bids (see /v1/tenders/{id}); next_before pages on",
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {"enum": ["bidding", "closed", "evaluating", "publicity", "suspended", "awarded", "contracted", "failed"]}, "description": "Only tenders in this status (either case)"},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "At most this many (default 100)"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "At most this many (default 100); taken as 1 below 1 and as 1000 above 1000"},
                     {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "Only tenders with a smaller id: the previous page's next_before"}
                 ],
                 "responses": {"200": ok(json!({"type": "object", "properties": {"tenders": {"type": "array", "items": {"type": "object"}}, "next_before": {"type": ["integer", "null"]}}})), "400": err()}
@@ -156,8 +158,8 @@ pub fn document() -> Value {
                 "summary": "A payment request (progress, material or payroll): its summary (status SUBMITTED, REVIEWED, APPROVED, PARTIALLY_PAID, PAID, SETTLED or REJECTED; lines, lines paid, lines failed and unpaid, amount paid; who settled) and a page of its transfer lines, each with its bank reference and failed attempts; next_from pages on",
                 "parameters": [
                     {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
-                    {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "First line (default 0): the previous page's next_from"},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "At most this many lines (default 100)"}
+                    {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}, "description": "First line (default 0): the previous page's next_from"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}, "description": "At most this many lines (default 100); taken as 1 below 1 and as 1000 above 1000"}
                 ],
                 "responses": {"200": ok(json!({"type": "object", "properties": {"request": {"type": "object"}, "lines": {"type": "array", "items": {"type": "object"}}, "next_from": {"type": ["integer", "null"]}}})), "400": err(), "404": err()}
             }},
@@ -167,8 +169,8 @@ pub fn document() -> Value {
                 "parameters": [{"name": "round", "in": "path", "required": true, "schema": {"type": "integer"}}],
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
-            "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"}))}}},
-            "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}}}},
+            "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"})), "400": err()}}},
+            "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}, "400": {"description": "text/plain: not a WebSocket upgrade request"}}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}},
             "/v1/headers/{height}": {"get": {
@@ -218,10 +220,10 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "text/html"}, "400": err(), "404": err(), "503": err()}
             }},
             "/verify": {"get": {
-                "summary": "The public verification page (存证核验) that certificates link to, as HTML: verifies a notary record with the light client against the genesis and checks a certificate's verification code. The status tells the outcome: 200 verified (or the empty form), 400 a malformed field, 404 nothing anchored under the id, 409 the code does not match, 503 the node cannot verify now",
+                "summary": "The public verification page (存证核验) that certificates link to, as HTML: verifies a notary record with the light client against the genesis and checks a certificate's verification code. The status tells the outcome: 200 verified (or the empty form), 400 a malformed field or a code without an evidence ID, 404 nothing anchored under the id, 409 the code does not match, 503 the node cannot verify now",
                 "parameters": [
-                    {"name": "digest", "in": "query", "required": false, "schema": hash},
-                    {"name": "code", "in": "query", "required": false, "schema": hash}
+                    {"name": "digest", "in": "query", "required": false, "schema": form_hash, "description": "The evidence ID (document digest); empty shows the form"},
+                    {"name": "code", "in": "query", "required": false, "schema": form_hash, "description": "The certificate's verification code (optional)"}
                 ],
                 "responses": {"200": {"description": "text/html"}, "400": {"description": "text/html"}, "404": {"description": "text/html"}, "409": {"description": "text/html"}, "503": {"description": "text/html"}}
             }}

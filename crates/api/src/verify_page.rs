@@ -4,8 +4,9 @@
 //! verification code. The node exports the record's evidence package, verifies it with the
 //! light client against the chain's genesis (as an offline verifier would), shows the proven
 //! facts next to the form, and says whether the code matches the package. The status code says
-//! the outcome too: 200 verified (or only the form), 400 a malformed field, 404 nothing
-//! anchored under that id, 409 a code that does not match, 503 the node cannot verify now.
+//! the outcome too: 200 verified (or only the form), 400 a malformed field (or a code without
+//! an id), 404 nothing anchored under that id, 409 a code that does not match, 503 the node
+//! cannot verify now.
 
 use crate::{ApiState, certificate, evidence::verification_code};
 use axum::{
@@ -89,8 +90,17 @@ pub(crate) async fn page(
 }
 
 async fn check(s: &ApiState, digest: Option<&str>, code: Option<&str>) -> Outcome {
+    let code_given = code.is_some_and(|c| !c.trim().is_empty());
     let Some(digest) = digest.filter(|d| !d.trim().is_empty()) else {
-        return Outcome::Form;
+        // A code alone checks nothing: say so rather than show an empty form as if all is well.
+        return if code_given {
+            Outcome::Malformed(
+                "digest",
+                "digest: enter the evidence ID that the verification code belongs to".into(),
+            )
+        } else {
+            Outcome::Form
+        };
     };
     let digest = match parse_field("digest", digest) {
         Ok(d) => d,

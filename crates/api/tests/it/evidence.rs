@@ -268,6 +268,10 @@ async fn evidence_packages_verify_offline_for_both_suites() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains(r#"data-field="code""#), "{page}");
         assert!(!page.contains("12<b>"), "user input is escaped: {page}");
+        // A code without the evidence ID it belongs to checks nothing: not an empty form.
+        let (status, page) = verify(format!("/verify?code={code}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"data-field="digest""#), "{page}");
 
         // ?proof=true on the plain read endpoints attaches a package that verifies.
         for uri in [

@@ -692,6 +692,17 @@ async fn openapi_metrics_and_unknown_paths() {
             );
         }
     }
+    // Any parameter or body can be malformed, and the answer then is a 400: it is documented.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().expect("operations") {
+            let takes_input = op["parameters"].as_array().is_some_and(|p| !p.is_empty())
+                || op.get("requestBody").is_some();
+            assert!(
+                !takes_input || op["responses"].get("400").is_some(),
+                "{method} {path} takes input but documents no 400"
+            );
+        }
+    }
     // Every $ref resolves.
     let text = doc.to_string();
     for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
