@@ -104,20 +104,24 @@ fn status_name(status: &impl serde::Serialize) -> String {
 }
 
 /// `xachain evidence export`: write an evidence package for one record.
+///
+/// `--history` and `--height` conflict with the other record kinds explicitly: clap counts a
+/// `requires` as met when another member of the `what` group is given.
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("what").required(true).args(["tx", "key", "notary", "consistency"])))]
+#[command(group(ArgGroup::new("what").required(true).args(["tx", "state", "notary", "consistency"])))]
 pub struct ExportArgs {
     /// A committed transaction, by hash.
     #[arg(long)]
     tx: Option<String>,
     /// A state entry, as MODULE/KEY (e.g. notary/<digest>, accounts/<address>, validators/set).
-    #[arg(long)]
-    key: Option<String>,
-    /// With --key: the key's complete history instead of its value.
-    #[arg(long, requires = "key")]
+    /// (`--key` is accepted too, as before; elsewhere `--key` names a key file.)
+    #[arg(long, value_name = "MODULE/KEY", alias = "key")]
+    state: Option<String>,
+    /// With --state: the key's complete history instead of its value.
+    #[arg(long, requires = "state", conflicts_with_all = ["tx", "notary", "consistency"])]
     history: bool,
-    /// With --key: at this height (default: the latest certified height).
-    #[arg(long, requires = "key")]
+    /// With --state: at this height (default: the latest certified height).
+    #[arg(long, requires = "state", conflicts_with_all = ["tx", "notary", "consistency"])]
     height: Option<u64>,
     /// A notarized document, by its id (the document digest).
     #[arg(long)]
@@ -128,9 +132,14 @@ pub struct ExportArgs {
     /// Where to write the package.
     #[arg(long)]
     out: PathBuf,
-    /// API base URL of the node to export from.
-    #[arg(long, default_value = "http://127.0.0.1:8080", env = "XACHAIN_API")]
-    node: String,
+    /// API base URL of the node to export from (`--node` is accepted too, as before).
+    #[arg(
+        long,
+        alias = "node",
+        default_value = "http://127.0.0.1:8080",
+        env = "XACHAIN_API"
+    )]
+    api: String,
 }
 
 /// Fetch the package from the node and write it in canonical form.
@@ -139,10 +148,10 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         format!("/v1/evidence/tx/{tx}")
     } else if let Some(d) = &args.notary {
         format!("/v1/evidence/notary/{d}")
-    } else if let Some(k) = &args.key {
+    } else if let Some(k) = &args.state {
         let (module, key) = k
             .split_once('/')
-            .context("--key: expected MODULE/KEY, e.g. notary/<digest>")?;
+            .context("--state: expected MODULE/KEY, e.g. notary/<digest>")?;
         let mut q = vec![];
         if args.history {
             q.push("history=true".to_string());
@@ -157,9 +166,9 @@ pub fn export(args: &ExportArgs) -> Result<()> {
             .context("--consistency: expected FROM..TO")?;
         format!("/v1/evidence/consistency?from={from}&to={to}")
     } else {
-        bail!("one of --tx, --key, --notary or --consistency is required");
+        bail!("one of --tx, --state, --notary or --consistency is required");
     };
-    let value = Client::new(&args.node).get(&path)?;
+    let value = Client::new(&args.api).get(&path)?;
     let package: Package =
         serde_json::from_value(value).context("the node answered with something not a package")?;
     let bytes = package.to_bytes();

@@ -283,4 +283,54 @@ mod tests {
         let set = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
         assert_eq!(set, -1);
     }
+
+    /// `evidence export` names the node with `--api` and the state entry with `--state`, like
+    /// every other client command; the spellings it had before (`--node`, `--key`) still parse
+    /// to the same request, and `--history` needs a state entry.
+    #[test]
+    fn evidence_export_takes_api_and_state_and_the_old_spellings() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(
+                ["xachain", "evidence", "export"]
+                    .iter()
+                    .chain(args)
+                    .copied(),
+            )
+            .map(|cli| match cli.cmd {
+                Cmd::Evidence {
+                    cmd: EvidenceCmd::Export(args),
+                } => format!("{args:?}"),
+                _ => "another command".to_string(),
+            })
+        };
+        let new = parse(&[
+            "--state",
+            "validators/set",
+            "--history",
+            "--api",
+            "http://n:1",
+            "--out",
+            "p.json",
+        ])
+        .expect("new spellings parse");
+        let old = parse(&[
+            "--key",
+            "validators/set",
+            "--history",
+            "--node",
+            "http://n:1",
+            "--out",
+            "p.json",
+        ])
+        .expect("old spellings parse");
+        assert_eq!(new, old);
+        assert!(new.contains("state: Some(\"validators/set\")"), "{new}");
+        assert!(new.contains("api: \"http://n:1\""), "{new}");
+        let err =
+            parse(&["--tx", "ab", "--history", "--out", "p.json"]).expect_err("history alone");
+        assert!(err.to_string().contains("--history"), "{err}");
+        assert!(err.to_string().contains("--tx"), "{err}");
+        let err = parse(&["--height", "3", "--out", "p.json"]).expect_err("height alone");
+        assert!(err.to_string().contains("--state"), "{err}");
+    }
 }

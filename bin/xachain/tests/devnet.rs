@@ -143,7 +143,7 @@ fn devnet_survives_kill_and_restart_and_all_agree() {
                 "export",
                 "--notary",
                 &digest.to_string(),
-                "--node",
+                "--api",
                 &api,
                 "--out",
             ])

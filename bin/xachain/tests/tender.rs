@@ -67,10 +67,10 @@ fn export_history(api: &str, key: &[u8], at_least: u64, out: &Path) -> Package {
                 &[
                     "evidence",
                     "export",
-                    "--key",
+                    "--state",
                     &arg,
                     "--history",
-                    "--node",
+                    "--api",
                     api,
                     "--out",
                 ],

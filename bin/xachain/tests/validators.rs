@@ -202,7 +202,7 @@ fn validators_join_and_leave_by_governance_under_load() {
     wait_for("a certified package", Duration::from_secs(60), || {
         Command::new(BIN)
             .args(["evidence", "export", "--notary", &digest.to_string()])
-            .args(["--node", &apis[1], "--out"])
+            .args(["--api", &apis[1], "--out"])
             .arg(&package)
             .output()
             .ok()
