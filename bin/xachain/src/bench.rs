@@ -5,7 +5,9 @@
 //! registers them with the `citizen` role, since only registered accounts with a role may
 //! anchor), then sent in batches to the given APIs round-robin, at a fixed rate or
 //! as fast as accepted. Commit times come from polling committed blocks, so latency is
-//! submit-to-finalized-and-executed, with the poll interval as resolution.
+//! submit-to-finalized-and-executed, with the poll interval as resolution. A transaction
+//! refused with `MEMPOOL_FULL` is sent again in its sender's next slot, before anything new, as
+//! a client would; its latency counts from its first sending.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -57,6 +59,10 @@ pub struct BenchArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also report committed tx/s and latency per window of this many seconds (by commit
+    /// time), so a long run shows whether the chain keeps its pace as state grows; 0: none.
+    #[arg(long, default_value_t = 0)]
+    pub window: u64,
     /// Key file of an `org_admin` who registers the sending accounts (default: the devnet
     /// operator's).
     #[arg(long, default_value = "devnet/keys/operator.json")]
@@ -129,6 +135,44 @@ fn register_accounts(
 struct Sent {
     at: HashMap<Hash, Instant>,
 }
+
+/// Committed throughput and latency per window of `window_s` seconds, by commit time.
+///
+/// `commits` holds (seconds since the start at which the commit was seen, latency in seconds).
+/// Windows run from 0 to the last commit; an empty window reports zero throughput and no
+/// latencies, so a stall shows as such rather than disappearing.
+fn windows(commits: &[(f64, f64)], window_s: u64) -> Vec<serde_json::Value> {
+    if window_s == 0 || commits.is_empty() {
+        return Vec::new();
+    }
+    let w = window_s as f64;
+    let last = commits.iter().map(|(at, _)| *at).fold(0.0, f64::max);
+    let n = (last / w).floor() as usize + 1;
+    let mut per: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for (at, lat) in commits {
+        per[((at / w).floor() as usize).min(n - 1)].push(*lat);
+    }
+    per.into_iter()
+        .enumerate()
+        .map(|(i, mut lat)| {
+            lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            serde_json::json!({
+                "from_s": i as f64 * w,
+                "to_s": (i + 1) as f64 * w,
+                "committed": lat.len(),
+                "throughput_tps": lat.len() as f64 / w,
+                "p50_s": (!lat.is_empty()).then(|| percentile(&lat, 0.50)),
+                "p99_s": (!lat.is_empty()).then(|| percentile(&lat, 0.99)),
+            })
+        })
+        .collect()
+}
+
+/// The refusal a client should retry (the mempool's back-pressure).
+const MEMPOOL_FULL: &str = "MEMPOOL_FULL";
+
+/// Pause before resending refused transactions when no rate paces the senders (`--max`).
+const RETRY_BACKOFF: Duration = Duration::from_millis(20);
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -243,9 +287,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let sent = Arc::new(Mutex::new(Sent {
         at: HashMap::with_capacity(total),
     }));
-    let committed: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::with_capacity(total)));
+    // (seconds since start when seen committed, latency), one per committed transaction.
+    let committed: Arc<Mutex<Vec<(f64, f64)>>> = Arc::new(Mutex::new(Vec::with_capacity(total)));
     let failed = Arc::new(AtomicU64::new(0));
     let rejected = Arc::new(AtomicU64::new(0));
+    // Refusals with MEMPOOL_FULL ("retry later"), each sent again as a client would: moving on
+    // to a sender's later nonces instead would leave them waiting behind the refused one.
+    let retried = Arc::new(AtomicU64::new(0));
     let sent_count = Arc::new(AtomicU64::new(0));
     let done_sending = Arc::new(AtomicBool::new(false));
     // The validators' CPU time, so the report can say what a committed transaction cost them
@@ -289,7 +337,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                         {
                             committed
                                 .lock()
-                                .map(|mut c| c.push(now.duration_since(t).as_secs_f64()))
+                                .map(|mut c| {
+                                    c.push((
+                                        now.duration_since(start).as_secs_f64(),
+                                        now.duration_since(t).as_secs_f64(),
+                                    ))
+                                })
                                 .ok();
                         }
                     }
@@ -329,15 +382,33 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             let batches = batches.clone();
             let sent = sent.clone();
             let rejected = rejected.clone();
+            let retried = retried.clone();
             let sent_count = sent_count.clone();
             std::thread::spawn(move || {
                 let mut next_at = Instant::now();
+                // Refused with MEMPOOL_FULL: sent again, before anything new, in the next slot.
+                let mut retry: Vec<Transaction> = Vec::new();
                 loop {
                     if Instant::now() >= deadline {
+                        // Never admitted: those count as refused.
+                        rejected.fetch_add(retry.len() as u64, Ordering::Relaxed);
+                        if let Ok(mut s) = sent.lock() {
+                            for tx in &retry {
+                                s.at.remove(&tx.hash(suite));
+                            }
+                        }
                         return;
                     }
-                    let Some(batch) = batches.lock().ok().and_then(|mut b| b.next()) else {
-                        return;
+                    let batch = if retry.is_empty() {
+                        let Some(batch) = batches.lock().ok().and_then(|mut b| b.next()) else {
+                            return;
+                        };
+                        batch
+                    } else {
+                        if interval.is_none() {
+                            std::thread::sleep(RETRY_BACKOFF);
+                        }
+                        std::mem::take(&mut retry)
                     };
                     if let Some(iv) = interval {
                         let now = Instant::now();
@@ -349,22 +420,31 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                     let t = Instant::now();
                     let hashes: Vec<Hash> = batch.iter().map(|tx| tx.hash(suite)).collect();
                     if let Ok(mut s) = sent.lock() {
+                        // A resent transaction keeps its first send time: latency is what
+                        // its client waited.
                         for h in &hashes {
-                            s.at.insert(*h, t);
+                            s.at.entry(*h).or_insert(t);
                         }
                     }
                     let outcome = match batch.as_slice() {
                         // One transaction: the single-transaction endpoint, as clients use it.
-                        [tx] => client
-                            .submit(tx, false)
-                            .map(|_| vec![serde_json::json!({})]),
+                        [tx] => match client.submit(tx, false) {
+                            Ok(_) => Ok(vec![serde_json::json!({})]),
+                            Err(e) if e.code() == Some(MEMPOOL_FULL) => {
+                                Ok(vec![serde_json::json!({"error": {"code": MEMPOOL_FULL}})])
+                            }
+                            Err(e) => Err(e),
+                        },
                         _ => client.submit_batch(&batch),
                     };
                     match outcome {
                         Ok(results) => {
                             let mut ok = 0;
-                            for (r, h) in results.iter().zip(&hashes) {
-                                if r.get("error").is_some() {
+                            for ((r, h), tx) in results.iter().zip(&hashes).zip(&batch) {
+                                if r["error"]["code"].as_str() == Some(MEMPOOL_FULL) {
+                                    retried.fetch_add(1, Ordering::Relaxed);
+                                    retry.push(tx.clone());
+                                } else if r.get("error").is_some() {
                                     rejected.fetch_add(1, Ordering::Relaxed);
                                     if let Ok(mut s) = sent.lock() {
                                         s.at.remove(h);
@@ -417,7 +497,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     eprintln!();
 
-    let mut lat = committed.lock().map(|c| c.clone()).unwrap_or_default();
+    let commits = committed.lock().map(|c| c.clone()).unwrap_or_default();
+    let windows = windows(&commits, args.window);
+    let mut lat: Vec<f64> = commits.iter().map(|(_, l)| *l).collect();
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let succ = lat.len() as u64;
     let fail = failed.load(Ordering::Relaxed) + rejected.load(Ordering::Relaxed);
@@ -433,6 +515,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "succeeded": succ,
         "failed": fail,
         "send_rate_tps": sent_n as f64 / send_elapsed,
+        "retried": retried.load(Ordering::Relaxed),
         "throughput_tps": succ as f64 / total_elapsed,
         "latency_s": {
             "min": lat.first().copied().unwrap_or(0.0),
@@ -447,6 +530,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "node_cpu_us_per_tx": node_cpu_s
             .filter(|_| succ > 0)
             .map(|cpu| cpu * 1e6 / succ as f64),
+        "windows": windows,
     });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -486,6 +570,49 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 apis.len()
             );
         }
+        let retried = report["retried"].as_u64().unwrap_or(0);
+        if retried > 0 {
+            println!("Refused with MEMPOOL_FULL and sent again: {retried} times");
+        }
+        if !windows.is_empty() {
+            println!("Per {} s window (by commit time):", args.window);
+            println!("  from (s)   committed   tx/s      p50 (s)   p99 (s)");
+            let secs = |v: &serde_json::Value| {
+                v.as_f64()
+                    .map_or_else(|| "-".to_string(), |x| format!("{x:.3}"))
+            };
+            for w in &windows {
+                println!(
+                    "  {:>8.0}   {:>9}   {:>7.0}   {:>7}   {:>7}",
+                    w["from_s"].as_f64().unwrap_or(0.0),
+                    w["committed"].as_u64().unwrap_or(0),
+                    w["throughput_tps"].as_f64().unwrap_or(0.0),
+                    secs(&w["p50_s"]),
+                    secs(&w["p99_s"]),
+                );
+            }
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_split_commits_by_commit_time_and_keep_empty_ones() {
+        // Commits at 0.5 s and 1.5 s (latencies 0.2, 0.4), none in 10..20 s, one at 25 s.
+        let w = windows(&[(0.5, 0.2), (1.5, 0.4), (25.0, 3.0)], 10);
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0]["committed"], 2);
+        assert_eq!(w[0]["throughput_tps"], 0.2);
+        assert_eq!(w[0]["p99_s"], 0.4);
+        assert_eq!(w[1]["committed"], 0);
+        assert!(w[1]["p50_s"].is_null());
+        assert_eq!(w[2]["from_s"], 20.0);
+        assert_eq!(w[2]["p50_s"], 3.0);
+        assert!(windows(&[(0.5, 0.2)], 0).is_empty());
+        assert!(windows(&[], 10).is_empty());
+    }
 }
