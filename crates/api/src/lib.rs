@@ -928,6 +928,11 @@ async fn metrics_text(State(s): State<ApiState>) -> Response {
         "# HELP xa_committed_height Height of the last committed block.\n# TYPE xa_committed_height gauge\nxa_committed_height {height}\n# HELP xa_mempool_transactions Pending transactions.\n# TYPE xa_mempool_transactions gauge\nxa_mempool_transactions {}\n",
         s.chain.mempool.len()
     ));
+    text.push_str(&format!(
+        "# HELP xa_mempool_gapped_transactions Pending transactions waiting behind a missing nonce of their sender.\n# TYPE xa_mempool_gapped_transactions gauge\nxa_mempool_gapped_transactions {}\n# HELP xa_mempool_evicted_total Gapped transactions dropped to make room for includable ones.\n# TYPE xa_mempool_evicted_total counter\nxa_mempool_evicted_total {}\n",
+        s.chain.mempool.gapped_len(),
+        s.chain.mempool.evicted()
+    ));
     let (messages, txs) = s.chain.gossip_received();
     text.push_str(&format!(
         "# HELP xa_gossip_messages_received_total Transaction gossip messages received from peers.\n# TYPE xa_gossip_messages_received_total counter\nxa_gossip_messages_received_total {messages}\n# HELP xa_gossip_transactions_received_total Transactions received in gossip from peers.\n# TYPE xa_gossip_transactions_received_total counter\nxa_gossip_transactions_received_total {txs}\n"

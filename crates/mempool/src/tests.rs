@@ -293,3 +293,124 @@ fn expired_transactions_are_dropped_even_behind_a_gap() {
     assert_eq!(pool.prune_expired(100), 0);
     assert!(pool.is_empty());
 }
+
+/// A pool of `max_txs` with a nonce window of 100.
+fn small_pool(max_txs: usize) -> Mempool {
+    Mempool::new(
+        Config {
+            max_txs,
+            max_bytes: usize::MAX,
+            max_nonce_ahead: 100,
+        },
+        Suite::Ed25519,
+    )
+}
+
+#[test]
+fn a_ready_transaction_takes_the_place_of_the_newest_gapped_one() {
+    let (ex, key, st) = setup();
+    let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
+    let (a, b) = (
+        address_of(&key.public_key()),
+        address_of(&other.public_key()),
+    );
+    let pool = small_pool(4);
+    // `key` 0 is ready; 2, 3 wait behind the missing 1; `other` 5 waits behind 0..=4.
+    let r = pool.submit(
+        &ex,
+        vec![tx(&key, 0), tx(&key, 2), tx(&key, 3), tx(&other, 5)],
+        0,
+        &st,
+    );
+    assert!(r.iter().all(Result::is_ok));
+    assert_eq!((pool.len(), pool.gapped_len()), (4, 3));
+    // Full: a gapped arrival cannot displace anything, and its refusal names the missing nonce.
+    let r = pool.submit(&ex, vec![tx(&other, 7)], 0, &st);
+    let err = r[0].as_ref().expect_err("full");
+    assert_eq!(err.code, ErrorCode::MempoolFull);
+    assert!(err.message.contains("missing nonce 0"), "{}", err.message);
+    // `other` 0 is ready: it takes the newest gapped transaction's place (`other` 5).
+    let r = pool.submit(&ex, vec![tx(&other, 0)], 0, &st);
+    assert!(r[0].is_ok(), "{r:?}");
+    assert_eq!((pool.len(), pool.gapped_len(), pool.evicted()), (4, 2, 1));
+    assert!(!pool.is_verified(&tx(&other, 5)));
+    // `key` 1 is ready too: the newest gapped (`key` 3) makes its place, and 2, which it no
+    // longer waits behind, is ready with it.
+    let r = pool.submit(&ex, vec![tx(&key, 1)], 0, &st);
+    assert!(r[0].is_ok(), "{r:?}");
+    assert_eq!((pool.len(), pool.gapped_len(), pool.evicted()), (4, 0, 2));
+    let picked: Vec<(Address, u64)> = pool
+        .select(10, &HashSet::new(), &mut |_| Some(0))
+        .iter()
+        .map(|(_, t)| (t.body.sender, t.body.nonce))
+        .collect();
+    assert_eq!(picked, vec![(a, 0), (a, 1), (a, 2), (b, 0)]);
+    // Full of ready transactions: a ready arrival is refused, and nothing is dropped.
+    let r = pool.submit(&ex, vec![tx(&other, 1)], 0, &st);
+    assert_eq!(codes(&r), vec![Some(ErrorCode::MempoolFull)]);
+    assert_eq!((pool.len(), pool.evicted()), (4, 2));
+}
+
+#[test]
+fn commits_and_removals_move_transactions_between_ready_and_gapped() {
+    let (ex, key, st) = setup();
+    let a = address_of(&key.public_key());
+    let pool = small_pool(100);
+    let r = pool.submit(
+        &ex,
+        (0..3).chain(5..7).map(|n| tx(&key, n)).collect(),
+        0,
+        &st,
+    );
+    assert!(r.iter().all(Result::is_ok));
+    assert_eq!(pool.gapped_len(), 2, "5 and 6 wait behind 3");
+    // A block from another validator carried 0..=4 (3 and 4 never reached this pool): after
+    // the commit, 5 and 6 are ready.
+    pool.prune_sender(&a, 5);
+    assert_eq!((pool.len(), pool.gapped_len()), (2, 0));
+    // Dropping 5 (say, found invalid) leaves 6 behind a hole.
+    pool.remove(&[(a, 5)]);
+    assert_eq!((pool.len(), pool.gapped_len()), (1, 1));
+    // A commit that does not reach the hole changes nothing; the hole's nonce makes 6 ready.
+    pool.prune_sender(&a, 5);
+    assert_eq!(pool.gapped_len(), 1);
+    let mut st = st;
+    edit(&mut st, &key, |acc| acc.next_nonce = 5);
+    let r = pool.submit(&ex, vec![tx(&key, 5)], 0, &st);
+    assert!(r[0].is_ok(), "{r:?}");
+    assert_eq!((pool.len(), pool.gapped_len()), (2, 0));
+    // Expiry of a ready transaction in the middle of a run gaps what follows it.
+    let r = pool.submit(&ex, vec![tx_expiring(&key, 7, 3), tx(&key, 8)], 0, &st);
+    assert!(r.iter().all(Result::is_ok));
+    assert_eq!(pool.gapped_len(), 0);
+    assert_eq!(pool.prune_expired(4), 1);
+    assert_eq!((pool.len(), pool.gapped_len()), (3, 1));
+}
+
+#[test]
+fn a_full_pool_of_gapped_transactions_does_not_stop_ready_ones() {
+    // The wedge seen under sustained overload: every place taken by transactions behind
+    // missing nonces. Each sender's missing nonce still gets in, and then its run is ready.
+    let (ex, key, st) = setup();
+    let other = KeyPair::from_seed(Suite::Ed25519, &[4; 32]).expect("key");
+    let pool = small_pool(20);
+    let gapped: Vec<_> = (1..11)
+        .map(|n| tx(&key, n))
+        .chain((1..11).map(|n| tx(&other, n)))
+        .collect();
+    assert!(pool.submit(&ex, gapped, 0, &st).iter().all(Result::is_ok));
+    assert_eq!((pool.len(), pool.gapped_len()), (20, 20));
+    assert!(
+        pool.select(100, &HashSet::new(), &mut |_| Some(0))
+            .is_empty()
+    );
+    let r = pool.submit(&ex, vec![tx(&key, 0), tx(&other, 0)], 0, &st);
+    assert!(r.iter().all(Result::is_ok), "{r:?}");
+    assert_eq!(pool.len(), 20);
+    // The newest gapped (`other` 10, then 9) made room; everything left is ready.
+    assert_eq!(pool.gapped_len(), 0);
+    assert_eq!(
+        pool.select(100, &HashSet::new(), &mut |_| Some(0)).len(),
+        20
+    );
+}

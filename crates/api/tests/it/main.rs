@@ -720,6 +720,11 @@ async fn openapi_metrics_and_unknown_paths() {
     assert!(text.contains("xa_committed_height 0\n"), "{text}");
     assert!(text.contains("xa_mempool_transactions 0\n"), "{text}");
     assert!(
+        text.contains("xa_mempool_gapped_transactions 0\n"),
+        "{text}"
+    );
+    assert!(text.contains("xa_mempool_evicted_total 0\n"), "{text}");
+    assert!(
         text.contains("xa_gossip_messages_received_total 0\n"),
         "{text}"
     );

@@ -57,9 +57,18 @@ pub fn open(dir: &std::path::Path) -> Arc<Chain> {
 
 /// A chain with `params` on a store in `dir`.
 pub fn open_with(dir: &std::path::Path, params: ChainParams) -> Arc<Chain> {
+    open_with_pool(dir, params, xa_mempool::Config::default())
+}
+
+/// A chain with `params` and a mempool of `pool` limits on a store in `dir`.
+pub fn open_with_pool(
+    dir: &std::path::Path,
+    params: ChainParams,
+    pool: xa_mempool::Config,
+) -> Arc<Chain> {
     let g = genesis(params);
     let store = xa_storage::Store::open(dir, hash_algo(g.suite)).expect("store");
-    Chain::open(g, store, xa_mempool::Config::default()).expect("chain")
+    Chain::open(g, store, pool).expect("chain")
 }
 
 /// A governance call `method(args)` by the key of `seed` with `nonce`.
