@@ -209,4 +209,45 @@ fn devnet_survives_kill_and_restart_and_all_agree() {
             .as_deref(),
         Some("STALE_NONCE")
     );
+
+    // The load generator against the real devnet: every transaction it sent is committed, and
+    // its per-window figures add up to its total.
+    let apis: Vec<String> = (0..4)
+        .map(|i| format!("http://127.0.0.1:{}", api_port + i))
+        .collect();
+    let mut bench = Command::new(BIN);
+    bench.args([
+        "bench",
+        "--duration",
+        "3",
+        "--rate",
+        "100",
+        "--accounts",
+        "20",
+    ]);
+    bench.args(["--batch", "10", "--window", "1", "--json", "--admin-key"]);
+    bench.arg(dir.join("keys/operator.json"));
+    for api in &apis {
+        bench.args(["--api", api]);
+    }
+    let out = bench.output().expect("run bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("bench JSON report");
+    // 300 pre-signed; a slow machine may reach the 3 s deadline before the last batch.
+    let succeeded = report["succeeded"].as_u64().expect("succeeded");
+    assert!((250..=300).contains(&succeeded), "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["retried"], 0, "{report}");
+    let windows = report["windows"].as_array().expect("windows");
+    assert!(!windows.is_empty(), "{report}");
+    let per_window: u64 = windows
+        .iter()
+        .map(|w| w["committed"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(per_window, succeeded, "{report}");
+    assert!(report["latency_s"]["p99"].as_f64().is_some_and(|p| p > 0.0));
 }
