@@ -2,7 +2,17 @@
 //! sender's missing nonce take no place in it, however many arrived first.
 
 use crate::solo::{key, open_with, open_with_pool, propose, tx};
-use xa_types::{ChainParams, Suite, TxStatus, modules::governance};
+use xa_types::{ChainParams, Suite, Transaction, TxStatus, modules::governance};
+
+/// Administrator 2 approving proposal 1 with `nonce` (0..=4 never arrive in these tests).
+fn approval(nonce: u64) -> Transaction {
+    tx(
+        2,
+        nonce,
+        governance::APPROVE,
+        &governance::ProposalIdArgs { id: 1 },
+    )
+}
 
 #[test]
 fn transactions_behind_a_missing_nonce_do_not_crowd_out_the_next_block() {
@@ -16,16 +26,7 @@ fn transactions_behind_a_missing_nonce_do_not_crowd_out_the_next_block() {
             ..ChainParams::default()
         },
     );
-    let gapped: Vec<_> = (5..10)
-        .map(|n| {
-            tx(
-                2,
-                n,
-                governance::APPROVE,
-                &governance::ProposalIdArgs { id: 1 },
-            )
-        })
-        .collect();
+    let gapped: Vec<_> = (5..10).map(approval).collect();
     for r in chain.submit(gapped) {
         r.expect("admitted: within the nonce window");
     }
@@ -69,27 +70,13 @@ fn a_pool_full_of_gapped_transactions_still_takes_and_commits_a_usable_one() {
             max_nonce_ahead: 100,
         },
     );
-    let gapped: Vec<_> = (5..10)
-        .map(|n| {
-            tx(
-                2,
-                n,
-                governance::APPROVE,
-                &governance::ProposalIdArgs { id: 1 },
-            )
-        })
-        .collect();
+    let gapped: Vec<_> = (5..10).map(approval).collect();
     for r in chain.submit(gapped) {
         r.expect("admitted: the pool has room");
     }
     assert_eq!((chain.mempool.len(), chain.mempool.gapped_len()), (5, 5));
     // Full: another gapped transaction is refused, naming the nonce it waits for.
-    let refused = chain.submit(vec![tx(
-        2,
-        10,
-        governance::APPROVE,
-        &governance::ProposalIdArgs { id: 1 },
-    )]);
+    let refused = chain.submit(vec![approval(10)]);
     let err = refused[0].as_ref().expect_err("full");
     assert!(err.message.contains("missing nonce 0"), "{}", err.message);
     // A transaction a block can include now takes the newest gapped one's place.
