@@ -147,17 +147,15 @@ impl Mempool {
     /// The next nonce `sender` should use, counting its pending transactions that follow
     /// `committed_next` without a gap.
     pub fn pending_next_nonce(&self, sender: &Address, committed_next: u64) -> u64 {
-        let inner = self.lock();
-        let mut next = committed_next;
-        if let Some(q) = inner.by_sender.get(sender) {
-            for n in q.nonces.range(committed_next..).map(|(n, _)| *n) {
-                if n != next {
-                    break;
-                }
-                next += 1;
-            }
-        }
-        next
+        self.lock()
+            .by_sender
+            .get(sender)
+            .map_or(committed_next, |q| Self::run_end(q, committed_next))
+    }
+
+    /// Whether `count` transactions of `bytes` in all leave room for one more of `size` bytes.
+    fn has_room(&self, count: usize, bytes: usize, size: usize) -> bool {
+        count < self.config.max_txs && bytes + size <= self.config.max_bytes
     }
 
     /// Whether exactly `tx` (same body and same signatures) is pending, and so had its
@@ -279,7 +277,7 @@ impl Mempool {
             Some(q) => Self::run_end(q, next),
             None => next,
         };
-        if inner.hashes.len() >= self.config.max_txs || inner.bytes + size > self.config.max_bytes {
+        if !self.has_room(inner.hashes.len(), inner.bytes, size) {
             if nonce != ready_end {
                 return Err(TxError::new(
                     ErrorCode::MempoolFull,
@@ -295,7 +293,7 @@ impl Mempool {
             let mut room_bytes = inner.bytes;
             let mut victims = Vec::new();
             for seq in inner.gapped.iter().rev() {
-                if room_txs < self.config.max_txs && room_bytes + size <= self.config.max_bytes {
+                if self.has_room(room_txs, room_bytes, size) {
                     break;
                 }
                 let Some((s, n)) = inner.queue.get(seq).copied() else {
@@ -307,7 +305,7 @@ impl Mempool {
                     victims.push((s, n));
                 }
             }
-            if room_txs >= self.config.max_txs || room_bytes + size > self.config.max_bytes {
+            if !self.has_room(room_txs, room_bytes, size) {
                 return Err(TxError::new(
                     ErrorCode::MempoolFull,
                     "mempool: full of transactions blocks can include, retry later",
