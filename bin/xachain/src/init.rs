@@ -270,6 +270,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             tender_share: Some(PathBuf::from(TENDER_SHARE_FILE)),
             account_key: Some(PathBuf::from(ACCOUNT_KEY_FILE)),
             dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
+            mempool: Default::default(),
         };
         let path = dir.join("config.json");
         write_json(&path, &cfg)?;
@@ -293,6 +294,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             tender_share: None,
             account_key: args.dkg.then(|| PathBuf::from(ACCOUNT_KEY_FILE)),
             dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
+            mempool: Default::default(),
         };
         write_json(&dir.join("config.json"), &cfg)?;
     }

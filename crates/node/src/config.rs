@@ -31,6 +31,66 @@ pub struct NodeConfig {
     /// its shares under `data_dir/tender-shares`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dkg_key: Option<PathBuf>,
+    /// Bounds of this node's mempool (`"mempool": {...}`); absent fields keep their defaults.
+    #[serde(default, skip_serializing_if = "MempoolSettings::is_default")]
+    pub mempool: MempoolSettings,
+}
+
+/// The `mempool` section of a validator's configuration. Every field is optional; an absent one
+/// keeps the default of [`xa_mempool::Config`]. Node-local: validators of one chain may differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MempoolSettings {
+    /// Most pending transactions held (default 200,000). Past it, a transaction a block could
+    /// include next evicts the newest ones waiting behind a missing nonce; others get
+    /// `MEMPOOL_FULL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_txs: Option<usize>,
+    /// Most encoded bytes held (default 256 MiB); at least the chain's `max_tx_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<usize>,
+    /// How far past its next committed nonce a sender may queue (default 1,024); a transaction
+    /// further ahead gets `NONCE_TOO_HIGH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_nonce_ahead: Option<u64>,
+}
+
+impl MempoolSettings {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The mempool configuration these settings give on a chain whose transactions are at most
+    /// `max_tx_bytes` long, or an error naming the field that is out of range.
+    pub fn resolve(&self, max_tx_bytes: u32) -> Result<xa_mempool::Config, ConfigError> {
+        let defaults = xa_mempool::Config::default();
+        let field = |field: &'static str, message: String| ConfigError::Field { field, message };
+        let cfg = xa_mempool::Config {
+            max_txs: self.max_txs.unwrap_or(defaults.max_txs),
+            max_bytes: self.max_bytes.unwrap_or(defaults.max_bytes),
+            max_nonce_ahead: self.max_nonce_ahead.unwrap_or(defaults.max_nonce_ahead),
+        };
+        if cfg.max_txs == 0 {
+            return Err(field("mempool.max_txs", "must be at least 1".into()));
+        }
+        if cfg.max_bytes < max_tx_bytes as usize {
+            return Err(field(
+                "mempool.max_bytes",
+                format!(
+                    "{} is less than the chain's max_tx_bytes ({max_tx_bytes}): the largest valid \
+                     transaction would never fit",
+                    cfg.max_bytes
+                ),
+            ));
+        }
+        if cfg.max_nonce_ahead == 0 {
+            return Err(field(
+                "mempool.max_nonce_ahead",
+                "must be at least 1".into(),
+            ));
+        }
+        Ok(cfg)
+    }
 }
 
 /// A configuration error naming the file and field.
@@ -41,6 +101,14 @@ pub enum ConfigError {
     File {
         /// The file.
         path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field's value is out of range.
+    #[error("{field}: {message}")]
+    Field {
+        /// The field, as written in the file (`section.name`).
+        field: &'static str,
         /// What is wrong.
         message: String,
     },
@@ -88,4 +156,65 @@ pub fn read_validator_key(
     let bytes = hex::decode(secret).map_err(|e| err(format!("secret_key: {e}")))?;
     commonware_cryptography::ed25519::PrivateKey::decode(bytes)
         .map_err(|e| err(format!("secret_key: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(mempool: &str) -> Result<NodeConfig, serde_json::Error> {
+        serde_json::from_str(&format!(
+            r#"{{"name": "v0", "genesis": "g.json", "validator_key": "k.json", "data_dir": "d",
+                "p2p_listen": "127.0.0.1:1", "api_listen": "127.0.0.1:2"{mempool}}}"#
+        ))
+    }
+
+    #[test]
+    fn mempool_bounds_default_when_absent_and_override_per_field() {
+        let plain = config("").expect("parses");
+        assert_eq!(plain.mempool, MempoolSettings::default());
+        let d = xa_mempool::Config::default();
+        let got = plain.mempool.resolve(65_536).expect("defaults are valid");
+        assert_eq!(
+            (got.max_txs, got.max_bytes, got.max_nonce_ahead),
+            (d.max_txs, d.max_bytes, d.max_nonce_ahead)
+        );
+        // Written back without the section, as before it existed.
+        assert!(
+            !serde_json::to_string(&plain)
+                .expect("encodes")
+                .contains("mempool")
+        );
+
+        let set =
+            config(r#", "mempool": {"max_txs": 5000, "max_nonce_ahead": 64}"#).expect("parses");
+        let got = set.mempool.resolve(65_536).expect("valid");
+        assert_eq!(
+            (got.max_txs, got.max_bytes, got.max_nonce_ahead),
+            (5000, d.max_bytes, 64)
+        );
+    }
+
+    #[test]
+    fn out_of_range_mempool_bounds_name_their_field() {
+        let cases = [
+            (r#"{"max_txs": 0}"#, "mempool.max_txs: must be at least 1"),
+            (
+                r#"{"max_nonce_ahead": 0}"#,
+                "mempool.max_nonce_ahead: must be at least 1",
+            ),
+            (
+                r#"{"max_bytes": 1000}"#,
+                "mempool.max_bytes: 1000 is less than the chain's max_tx_bytes (65536)",
+            ),
+        ];
+        for (section, want) in cases {
+            let cfg = config(&format!(r#", "mempool": {section}"#)).expect("parses");
+            let err = cfg.mempool.resolve(65_536).expect_err(section).to_string();
+            assert!(err.starts_with(want), "{section}: got {err:?}");
+        }
+        // A misspelt field is an error, not a silently ignored setting.
+        let err = config(r#", "mempool": {"max_tx": 10}"#).expect_err("unknown field");
+        assert!(err.to_string().contains("unknown field `max_tx`"), "{err}");
+    }
 }

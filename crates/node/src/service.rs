@@ -136,7 +136,8 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         &cfg.data_dir.join("state"),
         crate::chain::hash_algo(genesis.suite),
     )?;
-    let chain = Chain::open(genesis.clone(), store, xa_mempool::Config::default())?;
+    let pool = cfg.mempool.resolve(genesis.params.max_tx_bytes)?;
+    let chain = Chain::open(genesis.clone(), store, pool)?;
     if let Some(account) = &cfg.account_key
         && (cfg.tender_share.is_some() || cfg.dkg_key.is_some())
     {
