@@ -46,6 +46,25 @@ fn load(net: &Net, chain: Arc<Chain>, stop: Arc<AtomicBool>) {
     });
 }
 
+/// Four genesis validators with `EPOCH_LENGTH`-height epochs, under [`load`] through node 0
+/// until the returned flag is set.
+async fn four_validators_under_load(
+    context: commonware_runtime::deterministic::Context,
+) -> (Net, Arc<AtomicBool>) {
+    let net = Net::start_with(
+        context,
+        NetConfig {
+            nodes: 4,
+            genesis_validators: 4,
+            epoch_length: EPOCH_LENGTH,
+        },
+    )
+    .await;
+    let stop = Arc::new(AtomicBool::new(false));
+    load(&net, net.chain(0).clone(), stop.clone());
+    (net, stop)
+}
+
 /// Wait until every node in `nodes` runs consensus in an epoch of at least `epoch`.
 async fn wait_for_epoch(net: &Net, nodes: &[usize], epoch: u64, within: Duration) {
     let ok = wait_until(&net.context, within, || {
@@ -265,17 +284,7 @@ fn validator_joins_and_leaves_at_epoch_boundaries() {
 #[test]
 fn validator_restarts_across_an_epoch_boundary() {
     runner(RESTART_SEED).start(|context| async move {
-        let mut net = Net::start_with(
-            context,
-            NetConfig {
-                nodes: 4,
-                genesis_validators: 4,
-                epoch_length: EPOCH_LENGTH,
-            },
-        )
-        .await;
-        let stop = Arc::new(AtomicBool::new(false));
-        load(&net, net.chain(0).clone(), stop.clone());
+        let (mut net, stop) = four_validators_under_load(context).await;
         let all = [0, 1, 2, 3];
         net.wait_for_height(&all, 3, Duration::from_secs(60)).await;
 
@@ -368,17 +377,7 @@ fn engine_view(net: &Net, i: usize, epoch: u64) -> Option<u64> {
 #[test]
 fn a_finished_epochs_engine_stops_proposing() {
     runner(FINISHED_SEED).start(|context| async move {
-        let net = Net::start_with(
-            context,
-            NetConfig {
-                nodes: 4,
-                genesis_validators: 4,
-                epoch_length: EPOCH_LENGTH,
-            },
-        )
-        .await;
-        let stop = Arc::new(AtomicBool::new(false));
-        load(&net, net.chain(0).clone(), stop.clone());
+        let (net, stop) = four_validators_under_load(context).await;
         let all = [0, 1, 2, 3];
         wait_for_epoch(&net, &all, 1, Duration::from_secs(120)).await;
         let before: Vec<u64> = all
