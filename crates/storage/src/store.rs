@@ -93,16 +93,6 @@ struct Chain<'p> {
     parent_root: [u8; 32],
 }
 
-/// Memtable size of every keyspace (fjall's default is 64 MiB). A full memtable is flushed to
-/// an on-disk table by a background thread; a 64 MiB one of tree nodes took ~1 s of a core, and
-/// the validators of a one-machine network, which write the same data at the same rate, flushed
-/// within 0.1 s of each other, so every ~15 s their two cores were saturated for a second or two
-/// and that second's blocks missed their commit time (measured 2026-11-25, `xachain bench --rate
-/// 1000 --batch 50`, 200 s: p95 1.53 s, p99 3.37 s). With 16 MiB each flush takes ~0.2-0.3 s:
-/// p95 0.81-0.83 s, p99 1.96-2.38 s, CPU per transaction no higher (1,062-1,124 µs against
-/// 1,198). A keyspace keeps the size it was created with.
-const MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
-
 impl Store {
     /// Open (or create) the store at `path` with tree hash `algo`.
     ///
@@ -110,11 +100,10 @@ impl Store {
     /// [`StorageError::AlgoMismatch`].
     pub fn open(path: &Path, algo: HashAlgo) -> Result<Store, StorageError> {
         let db = Database::builder(path).open()?;
-        let open = |name: &str| {
-            db.keyspace(name, || {
-                KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
-            })
-        };
+        // fjall's default 64 MiB memtables: 16 MiB ones shortened the flushes that make the
+        // latency tail of a one-machine network, but cost more CPU over six-minute runs
+        // (ARCHITECTURE.md, "The tail is background storage work").
+        let open = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default);
         let ks = Keyspaces {
             chain: open(schema::CHAIN)?,
             nodes: open(schema::JMT_NODES)?,
