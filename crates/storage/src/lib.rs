@@ -79,6 +79,7 @@
 
 mod error;
 mod hash;
+pub mod priority;
 mod proof;
 mod schema;
 mod store;

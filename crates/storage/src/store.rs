@@ -99,7 +99,12 @@ impl Store {
     /// The algorithm is recorded on first open; reopening with another one fails with
     /// [`StorageError::AlgoMismatch`].
     pub fn open(path: &Path, algo: HashAlgo) -> Result<Store, StorageError> {
-        let db = Database::builder(path).open()?;
+        // fjall's flush and compaction workers start here, at a lower CPU priority than the
+        // block pipeline's threads (crate::priority).
+        let db = crate::priority::with_lowered_priority(crate::priority::BACKGROUND_NICE, || {
+            Database::builder(path).open()
+        })
+        .map_err(fjall::Error::from)??;
         // fjall's default 64 MiB memtables: 16 MiB ones shortened the flushes that make the
         // latency tail of a one-machine network, but cost more CPU over six-minute runs
         // (ARCHITECTURE.md, "The tail is background storage work").
