@@ -271,6 +271,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             account_key: Some(PathBuf::from(ACCOUNT_KEY_FILE)),
             dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
             mempool: Default::default(),
+            consensus: Default::default(),
         };
         let path = dir.join("config.json");
         write_json(&path, &cfg)?;
@@ -295,6 +296,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             account_key: args.dkg.then(|| PathBuf::from(ACCOUNT_KEY_FILE)),
             dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
             mempool: Default::default(),
+            consensus: Default::default(),
         };
         write_json(&dir.join("config.json"), &cfg)?;
     }

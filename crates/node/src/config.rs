@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// One validator's configuration (JSON).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -34,6 +35,90 @@ pub struct NodeConfig {
     /// Bounds of this node's mempool (`"mempool": {...}`); absent fields keep their defaults.
     #[serde(default, skip_serializing_if = "MempoolSettings::is_default")]
     pub mempool: MempoolSettings,
+    /// This node's consensus timeouts (`"consensus": {...}`); absent fields keep their defaults.
+    #[serde(default, skip_serializing_if = "ConsensusSettings::is_default")]
+    pub consensus: ConsensusSettings,
+}
+
+/// The `consensus` section of a validator's configuration: how long this node waits before it
+/// votes to skip a view. Every field is optional. Node-local, like any timeout: validators of one
+/// chain may differ, and safety never depends on them; on a network with slower links than a
+/// machine room's, raise both so that a leader's block can reach every validator in time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusSettings {
+    /// How long to wait for the view's leader to propose, in milliseconds (default 1,000). At
+    /// least [`MIN_LEADER_TIMEOUT_MS`]: a loaded leader may wait `MIN_BLOCK_INTERVAL` after its
+    /// parent and then build for up to `BUILD_BUDGET`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_timeout_ms: Option<u64>,
+    /// How long to wait for a proposed block to be certified, in milliseconds (default 2,000);
+    /// more than `leader_timeout_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification_timeout_ms: Option<u64>,
+}
+
+/// Default leader timeout.
+pub const DEFAULT_LEADER_TIMEOUT: Duration = Duration::from_secs(1);
+/// Default certification timeout.
+pub const DEFAULT_CERTIFICATION_TIMEOUT: Duration = Duration::from_secs(2);
+/// Smallest leader timeout a config may set: a leader's wait for `MIN_BLOCK_INTERVAL` plus its
+/// `BUILD_BUDGET`, and 50 ms to send the block.
+pub const MIN_LEADER_TIMEOUT_MS: u64 = crate::app::MIN_BLOCK_INTERVAL.as_millis() as u64
+    + crate::chain::BUILD_BUDGET.as_millis() as u64
+    + 50;
+/// Largest timeout a config may set (ten minutes): beyond it a crashed leader would stall the
+/// chain for longer than any operator would accept.
+pub const MAX_TIMEOUT_MS: u64 = 600_000;
+
+/// Resolved consensus timeouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsensusTimeouts {
+    /// Wait for a proposal.
+    pub leader: Duration,
+    /// Wait for certification.
+    pub certification: Duration,
+}
+
+impl ConsensusSettings {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The timeouts these settings give, or an error naming the field that is out of range.
+    pub fn resolve(&self) -> Result<ConsensusTimeouts, ConfigError> {
+        let field = |field: &'static str, message: String| ConfigError::Field { field, message };
+        let leader = self
+            .leader_timeout_ms
+            .unwrap_or(DEFAULT_LEADER_TIMEOUT.as_millis() as u64);
+        let certification = self
+            .certification_timeout_ms
+            .unwrap_or(DEFAULT_CERTIFICATION_TIMEOUT.as_millis() as u64);
+        if !(MIN_LEADER_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&leader) {
+            return Err(field(
+                "consensus.leader_timeout_ms",
+                format!(
+                    "{leader} is outside {MIN_LEADER_TIMEOUT_MS}..={MAX_TIMEOUT_MS}: a loaded \
+                     leader waits up to {} ms for the block interval and builds for up to {} ms",
+                    crate::app::MIN_BLOCK_INTERVAL.as_millis(),
+                    crate::chain::BUILD_BUDGET.as_millis()
+                ),
+            ));
+        }
+        if certification <= leader || certification > MAX_TIMEOUT_MS {
+            return Err(field(
+                "consensus.certification_timeout_ms",
+                format!(
+                    "{certification} must be more than the leader timeout ({leader} ms) and at \
+                     most {MAX_TIMEOUT_MS}"
+                ),
+            ));
+        }
+        Ok(ConsensusTimeouts {
+            leader: Duration::from_millis(leader),
+            certification: Duration::from_millis(certification),
+        })
+    }
 }
 
 /// The `mempool` section of a validator's configuration. Every field is optional; an absent one
@@ -162,10 +247,10 @@ pub fn read_validator_key(
 mod tests {
     use super::*;
 
-    fn config(mempool: &str) -> Result<NodeConfig, serde_json::Error> {
+    fn config(extra: &str) -> Result<NodeConfig, serde_json::Error> {
         serde_json::from_str(&format!(
             r#"{{"name": "v0", "genesis": "g.json", "validator_key": "k.json", "data_dir": "d",
-                "p2p_listen": "127.0.0.1:1", "api_listen": "127.0.0.1:2"{mempool}}}"#
+                "p2p_listen": "127.0.0.1:1", "api_listen": "127.0.0.1:2"{extra}}}"#
         ))
     }
 
@@ -193,6 +278,76 @@ mod tests {
             (got.max_txs, got.max_bytes, got.max_nonce_ahead),
             (5000, d.max_bytes, 64)
         );
+    }
+
+    #[test]
+    fn consensus_timeouts_default_when_absent_and_override_per_field() {
+        let plain = config("").expect("parses");
+        assert_eq!(plain.consensus, ConsensusSettings::default());
+        assert_eq!(
+            plain.consensus.resolve().expect("defaults are valid"),
+            ConsensusTimeouts {
+                leader: DEFAULT_LEADER_TIMEOUT,
+                certification: DEFAULT_CERTIFICATION_TIMEOUT
+            }
+        );
+        // A config without the section is written back without it.
+        assert!(
+            !serde_json::to_string(&plain)
+                .expect("serializes")
+                .contains("consensus")
+        );
+        let set = config(
+            r#", "consensus": {"leader_timeout_ms": 3000, "certification_timeout_ms": 6000}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            set.consensus.resolve().expect("valid"),
+            ConsensusTimeouts {
+                leader: Duration::from_secs(3),
+                certification: Duration::from_secs(6)
+            }
+        );
+        // Only the leader timeout: the default certification timeout must still exceed it.
+        let only = config(r#", "consensus": {"leader_timeout_ms": 1500}"#).expect("parses");
+        assert_eq!(
+            only.consensus.resolve().expect("valid").leader,
+            Duration::from_millis(1500)
+        );
+    }
+
+    #[test]
+    fn out_of_range_consensus_timeouts_name_their_field() {
+        for (section, expected) in [
+            (
+                r#"{"leader_timeout_ms": 0}"#,
+                "consensus.leader_timeout_ms: 0 is outside 600..=600000",
+            ),
+            (
+                r#"{"leader_timeout_ms": 599}"#,
+                "consensus.leader_timeout_ms: 599 is outside",
+            ),
+            (
+                r#"{"leader_timeout_ms": 600001}"#,
+                "consensus.leader_timeout_ms: 600001 is outside",
+            ),
+            (
+                r#"{"leader_timeout_ms": 2000}"#,
+                "consensus.certification_timeout_ms: 2000 must be more than the leader timeout (2000 ms)",
+            ),
+            (
+                r#"{"certification_timeout_ms": 700000}"#,
+                "consensus.certification_timeout_ms: 700000 must be more than",
+            ),
+        ] {
+            let cfg = config(&format!(r#", "consensus": {section}"#)).expect("parses");
+            let err = cfg.consensus.resolve().expect_err(section).to_string();
+            assert!(err.starts_with(expected), "{section}: {err}");
+        }
+        let err = config(r#", "consensus": {"leader_timeout": 10}"#).expect_err("unknown field");
+        assert!(err.to_string().contains("leader_timeout"), "{err}");
+        let err = config(r#", "consensus": {"leader_timeout_ms": -1}"#).expect_err("negative");
+        assert!(err.to_string().contains("invalid value"), "{err}");
     }
 
     #[test]

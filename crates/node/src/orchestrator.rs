@@ -649,7 +649,11 @@ where
                 fetch_retry_delay: Duration::from_millis(100),
                 view_retention: ViewDelta::new(64),
                 skip: SkipPolicy::Enabled {
-                    timeout: (lt * 5).max(Duration::from_secs(4)),
+                    // Above the certification timeout and the 3 s retry, as simplex requires
+                    // (both timeouts are node config: `config::ConsensusSettings`).
+                    timeout: (lt * 5)
+                        .max(self.params.certification_timeout * 2)
+                        .max(Duration::from_secs(4)),
                     budget: SkipBudget::Participants,
                 },
                 page_cache: self.page_cache.clone(),

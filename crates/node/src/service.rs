@@ -137,6 +137,7 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         crate::chain::hash_algo(genesis.suite),
     )?;
     let pool = cfg.mempool.resolve(genesis.params.max_tx_bytes)?;
+    let timeouts = cfg.consensus.resolve()?;
     let chain = Chain::open(genesis.clone(), store, pool)?;
     if let Some(account) = &cfg.account_key
         && (cfg.tender_share.is_some() || cfg.dkg_key.is_some())
@@ -224,8 +225,8 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
             signer,
             namespace,
             partition_prefix: "xa".into(),
-            leader_timeout: Duration::from_secs(1),
-            certification_timeout: Duration::from_secs(2),
+            leader_timeout: timeouts.leader,
+            certification_timeout: timeouts.certification,
         };
         let _started = engine::start(
             context.child("engine"),
