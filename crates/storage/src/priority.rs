@@ -16,6 +16,17 @@
 //! and all of an idle CPU otherwise, so flushes are delayed under load but never starved (a full
 //! set of memtables makes fjall stall writers, which then yields the CPU to the flush). Written
 //! by hand because it is one system call; no crate does "spawn these threads at a lower priority".
+//!
+//! The same thread also takes the idle I/O scheduling class (`ioprio_set`), inherited the same
+//! way: where the disk's scheduler honours classes (mq-deadline, BFQ), a flush's writes wait
+//! while the node's own block commits (one fsync each) are queued, instead of delaying them.
+//! mq-deadline still serves idle requests after a few seconds, and writers that outrun their
+//! flushes are stalled by fjall until they finish, so a flush is late, never lost; schedulers
+//! without classes (`none`, common for NVMe) ignore it.
+//!
+//! The opening itself (replaying fjall's journal after a crash) runs on that thread too, so a
+//! restarting node replays at the lower priority; it then catches up through marshal at the
+//! normal one.
 
 /// Nice value given to fjall's worker threads (0 is the default priority, 19 the lowest).
 pub const BACKGROUND_NICE: i32 = 10;
@@ -49,6 +60,15 @@ pub fn with_lowered_priority<T: Send>(
 pub fn thread_nice(tid: u32) -> Option<i32> {
     imp::nice_of(tid)
 }
+
+/// The I/O scheduling class of thread `tid` of this process, 0 for the calling thread (Linux:
+/// 0 none, 1 real-time, 2 best-effort, 3 idle), if it can be read; for tests and diagnostics.
+pub fn thread_io_class(tid: u32) -> Option<i32> {
+    imp::io_class_of(tid)
+}
+
+/// The I/O scheduling class of the storage workers: idle, served when no other I/O waits.
+pub const BACKGROUND_IO_CLASS: i32 = 3;
 
 /// The ids of this process's threads named `name` (Linux only).
 pub fn threads_named(name: &str) -> Vec<u32> {
@@ -96,7 +116,41 @@ mod imp {
                 "storage workers keep the default CPU priority"
             );
         }
+        // SAFETY: plain integers; `IOPRIO_WHO_PROCESS` with id 0 names the calling thread.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_ioprio_set,
+                IOPRIO_WHO_PROCESS,
+                0,
+                IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT,
+            )
+        };
+        if rc != 0 {
+            tracing::warn!(
+                error = %std::io::Error::last_os_error(),
+                "storage workers keep the default I/O priority"
+            );
+        }
     }
+
+    /// Thread `tid`'s I/O priority class (`ioprio_get`; 0 = the calling thread), if the kernel
+    /// tells.
+    pub fn io_class_of(tid: u32) -> Option<i32> {
+        // SAFETY: plain integers; `IOPRIO_WHO_PROCESS` names one thread, 0 the calling one.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_ioprio_get,
+                IOPRIO_WHO_PROCESS,
+                libc::c_long::from(tid),
+            )
+        };
+        (rc >= 0).then_some((rc >> IOPRIO_CLASS_SHIFT) as i32)
+    }
+
+    // From the kernel's `include/uapi/linux/ioprio.h` (libc does not export them).
+    const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+    const IOPRIO_CLASS_SHIFT: libc::c_long = 13;
+    const IOPRIO_CLASS_IDLE: libc::c_long = super::BACKGROUND_IO_CLASS as libc::c_long;
 
     pub fn nice_of(tid: u32) -> Option<i32> {
         // `/proc/self/task/TID/stat`: the nice value is field 19; fields after the `(comm)`
@@ -114,6 +168,10 @@ mod imp {
     }
 
     pub fn lower_current(_nice: i32) {}
+
+    pub fn io_class_of(_tid: u32) -> Option<i32> {
+        None
+    }
 
     pub fn nice_of(_tid: u32) -> Option<i32> {
         None
@@ -148,6 +206,11 @@ mod tests {
         // Every store in this process opens through `Store::open`, so every worker is lowered.
         for tid in &workers {
             assert_eq!(thread_nice(*tid), Some(BACKGROUND_NICE), "worker {tid}");
+            assert_eq!(
+                thread_io_class(*tid),
+                Some(BACKGROUND_IO_CLASS),
+                "worker {tid}"
+            );
         }
         assert_eq!(
             thread_nice(my_tid()),
@@ -158,8 +221,11 @@ mod tests {
 
     #[test]
     fn lowered_closure_runs_lowered_and_returns_its_value() {
-        let nice = with_lowered_priority(7, || thread_nice(my_tid())).expect("thread");
+        let (nice, io) = with_lowered_priority(7, || (thread_nice(my_tid()), thread_io_class(0)))
+            .expect("thread");
         assert_eq!(nice, Some(7));
+        assert_eq!(io, Some(BACKGROUND_IO_CLASS));
+        assert_ne!(thread_io_class(0), Some(BACKGROUND_IO_CLASS));
         assert_eq!(thread_nice(my_tid()), Some(0));
         assert_eq!(thread_nice(u32::MAX), None);
     }
