@@ -1,4 +1,4 @@
-//! Background storage work runs at a lower CPU priority than the node's foreground work.
+//! Background storage work runs at a lower CPU and I/O priority than the node's foreground work.
 //!
 //! fjall flushes full memtables and compacts tables on its own worker threads (named
 //! `fjall:worker`). That work can wait a few hundred milliseconds; building, verifying and
@@ -34,9 +34,9 @@ pub const BACKGROUND_NICE: i32 = 10;
 /// The thread name fjall gives its flush and compaction workers.
 pub const WORKER_THREAD_NAME: &str = "fjall:worker";
 
-/// Run `f` on a new thread whose nice value is `nice`, so that every thread `f` starts inherits
-/// it, and return its result. If the priority cannot be changed (or off Linux) `f` still runs,
-/// at the default priority. Fails only if no thread can be started; a panic in `f` is resumed on
+/// Run `f` on a new thread whose nice value is `nice` and whose I/O class is
+/// [`BACKGROUND_IO_CLASS`], so that every thread `f` starts inherits both, and return its result.
+/// If a priority cannot be changed (or off Linux) `f` still runs, at the default one. Fails only if no thread can be started; a panic in `f` is resumed on
 /// the caller's thread.
 pub fn with_lowered_priority<T: Send>(
     nice: i32,

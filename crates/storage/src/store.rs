@@ -99,8 +99,8 @@ impl Store {
     /// The algorithm is recorded on first open; reopening with another one fails with
     /// [`StorageError::AlgoMismatch`].
     pub fn open(path: &Path, algo: HashAlgo) -> Result<Store, StorageError> {
-        // fjall's flush and compaction workers start here, at a lower CPU priority than the
-        // block pipeline's threads (crate::priority).
+        // fjall's flush and compaction workers start here, at a lower CPU and I/O priority than
+        // the block pipeline's threads (crate::priority).
         let db = crate::priority::with_lowered_priority(crate::priority::BACKGROUND_NICE, || {
             Database::builder(path).open()
         })
