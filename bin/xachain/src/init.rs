@@ -272,6 +272,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
             mempool: Default::default(),
             consensus: Default::default(),
+            storage: xa_node::StorageSettings::staggered(i),
         };
         let path = dir.join("config.json");
         write_json(&path, &cfg)?;
@@ -297,6 +298,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             dkg_key: args.dkg.then(|| PathBuf::from(DKG_KEY_FILE)),
             mempool: Default::default(),
             consensus: Default::default(),
+            storage: xa_node::StorageSettings::staggered(i),
         };
         write_json(&dir.join("config.json"), &cfg)?;
     }

@@ -52,6 +52,19 @@ fn devnet_survives_kill_and_restart_and_all_agree() {
     let key = wait_for("the operator key", Duration::from_secs(5), || {
         xa_crypto::read_key_file(&dir.join("keys/operator.json")).ok()
     });
+    // Validators sharing a machine get different write-buffer sizes, so their stores do not all
+    // flush at once; every node above started with its own.
+    let memtables: std::collections::BTreeSet<u64> = (0..4)
+        .map(|i| {
+            let path = dir.join(format!("node-{i}/config.json"));
+            let cfg: Value = serde_json::from_slice(&std::fs::read(&path).expect("config"))
+                .expect("config JSON");
+            cfg["storage"]["memtable_mib"]
+                .as_u64()
+                .expect("storage.memtable_mib")
+        })
+        .collect();
+    assert_eq!(memtables.len(), 4, "{memtables:?}");
 
     // Notary transactions through different validators.
     let mut txs = Vec::new();

@@ -38,6 +38,82 @@ pub struct NodeConfig {
     /// This node's consensus timeouts (`"consensus": {...}`); absent fields keep their defaults.
     #[serde(default, skip_serializing_if = "ConsensusSettings::is_default")]
     pub consensus: ConsensusSettings,
+    /// How much this node's store buffers before writing tables (`"storage": {...}`); absent
+    /// fields keep fjall's defaults.
+    #[serde(default, skip_serializing_if = "StorageSettings::is_default")]
+    pub storage: StorageSettings,
+}
+
+/// The `storage` section of a validator's configuration: the store's write-buffer sizes
+/// ([`xa_storage::StoreOptions`]). Every field is optional. Node-local: validators of one chain
+/// may differ, and `xachain init` makes them differ, so that validators sharing a machine do not
+/// all flush at the same moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// MiB one keyspace buffers in memory before it is flushed to a table (default 64,
+    /// [`MEMTABLE_MIB_RANGE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memtable_mib: Option<u64>,
+    /// MiB of journal kept before every keyspace is flushed (default 512,
+    /// [`JOURNAL_MIB_RANGE`]); at least `memtable_mib`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_mib: Option<u64>,
+}
+
+/// Memtable sizes a config may set, in MiB: below 8 a loaded node flushes several times a second.
+pub const MEMTABLE_MIB_RANGE: std::ops::RangeInclusive<u64> = 8..=1024;
+/// Journal limits a config may set, in MiB: fjall refuses less than 64.
+pub const JOURNAL_MIB_RANGE: std::ops::RangeInclusive<u64> = 64..=65_536;
+
+impl StorageSettings {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The store options these settings give, or an error naming the field that is out of range.
+    pub fn resolve(&self) -> Result<xa_storage::StoreOptions, ConfigError> {
+        let field = |field: &'static str, message: String| ConfigError::Field { field, message };
+        let defaults = xa_storage::StoreOptions::default();
+        let memtable = self.memtable_mib.unwrap_or(defaults.memtable_bytes >> 20);
+        let journal = self.journal_mib.unwrap_or(defaults.journal_bytes >> 20);
+        if !MEMTABLE_MIB_RANGE.contains(&memtable) {
+            return Err(field(
+                "storage.memtable_mib",
+                format!(
+                    "{memtable} is outside {}..={}",
+                    MEMTABLE_MIB_RANGE.start(),
+                    MEMTABLE_MIB_RANGE.end()
+                ),
+            ));
+        }
+        if !JOURNAL_MIB_RANGE.contains(&journal) || journal < memtable {
+            return Err(field(
+                "storage.journal_mib",
+                format!(
+                    "{journal} must be within {}..={} and at least memtable_mib ({memtable}): a \
+                     smaller journal would flush every keyspace before any memtable filled",
+                    JOURNAL_MIB_RANGE.start(),
+                    JOURNAL_MIB_RANGE.end()
+                ),
+            ));
+        }
+        Ok(xa_storage::StoreOptions {
+            memtable_bytes: memtable << 20,
+            journal_bytes: journal << 20,
+        })
+    }
+
+    /// The sizes `xachain init` gives validator `index`: 48, 56, 64 and 72 MiB memtables with
+    /// 384, 448, 512 and 576 MiB journals, in turn. Validators on one machine write the same
+    /// data at the same rate; with equal sizes they would all flush at once.
+    pub fn staggered(index: usize) -> Self {
+        let step = (index % 4) as u64;
+        StorageSettings {
+            memtable_mib: Some(48 + 8 * step),
+            journal_mib: Some(384 + 64 * step),
+        }
+    }
 }
 
 /// The `consensus` section of a validator's configuration: how long this node waits before it
@@ -277,6 +353,56 @@ mod tests {
         assert_eq!(
             (got.max_txs, got.max_bytes, got.max_nonce_ahead),
             (5000, d.max_bytes, 64)
+        );
+    }
+
+    #[test]
+    fn storage_sizes_default_when_absent_override_per_field_and_name_their_field() {
+        let plain = config("").expect("parses");
+        assert_eq!(
+            plain.storage.resolve().expect("defaults are valid"),
+            xa_storage::StoreOptions::default()
+        );
+        assert!(
+            !serde_json::to_string(&plain)
+                .expect("serializes")
+                .contains("storage")
+        );
+        let set = config(r#", "storage": {"memtable_mib": 32}"#).expect("parses");
+        assert_eq!(
+            set.storage.resolve().expect("valid"),
+            xa_storage::StoreOptions {
+                memtable_bytes: 32 << 20,
+                journal_bytes: 512 << 20
+            }
+        );
+        for i in 0..8 {
+            let s = StorageSettings::staggered(i);
+            s.resolve().expect("init's sizes are valid");
+            assert_ne!(s, StorageSettings::staggered(i + 1));
+        }
+        for (section, expected) in [
+            (
+                r#"{"memtable_mib": 4}"#,
+                "storage.memtable_mib: 4 is outside 8..=1024",
+            ),
+            (r#"{"memtable_mib": 2000}"#, "storage.memtable_mib: 2000"),
+            (
+                r#"{"journal_mib": 32}"#,
+                "storage.journal_mib: 32 must be within",
+            ),
+            (
+                r#"{"memtable_mib": 256, "journal_mib": 128}"#,
+                "storage.journal_mib: 128 must be within 64..=65536 and at least memtable_mib (256)",
+            ),
+        ] {
+            let cfg = config(&format!(r#", "storage": {section}"#)).expect("parses");
+            let err = cfg.storage.resolve().expect_err(section).to_string();
+            assert!(err.starts_with(expected), "{section}: {err}");
+        }
+        assert!(
+            config(r#", "storage": {"memtable": 8}"#).is_err(),
+            "unknown field"
         );
     }
 

@@ -29,4 +29,4 @@ pub mod service;
 pub mod tender_opener;
 
 pub use chain::{Chain, ChainError, Committed};
-pub use config::NodeConfig;
+pub use config::{NodeConfig, StorageSettings};

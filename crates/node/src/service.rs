@@ -130,14 +130,17 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         .api_listen
         .parse()
         .map_err(|e| ServiceError::Genesis(format!("api_listen: {e}")))?;
-    std::fs::create_dir_all(&cfg.data_dir)
-        .map_err(|e| ServiceError::Genesis(format!("data_dir: {e}")))?;
-    let store = xa_storage::Store::open(
-        &cfg.data_dir.join("state"),
-        crate::chain::hash_algo(genesis.suite),
-    )?;
+    // Every config section is checked before anything is created on disk.
+    let store_options = cfg.storage.resolve()?;
     let pool = cfg.mempool.resolve(genesis.params.max_tx_bytes)?;
     let timeouts = cfg.consensus.resolve()?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| ServiceError::Genesis(format!("data_dir: {e}")))?;
+    let store = xa_storage::Store::open_with(
+        &cfg.data_dir.join("state"),
+        crate::chain::hash_algo(genesis.suite),
+        store_options,
+    )?;
     let chain = Chain::open(genesis.clone(), store, pool)?;
     if let Some(account) = &cfg.account_key
         && (cfg.tender_share.is_some() || cfg.dkg_key.is_some())

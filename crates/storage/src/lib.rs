@@ -88,7 +88,9 @@ mod tree;
 pub use error::{ProofError, StorageError};
 pub use hash::HashAlgo;
 pub use proof::{ProofLeaf, ProofSibling, StateProof, verify_proof};
-pub use store::{BlockCommit, BlockVersions, Store, Version};
+pub use store::{
+    BlockCommit, BlockVersions, MIN_JOURNAL_BYTES, MIN_MEMTABLE_BYTES, Store, StoreOptions, Version,
+};
 pub use tree::{EMPTY_ROOT, PendingState};
 
 #[cfg(test)]

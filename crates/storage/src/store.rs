@@ -39,6 +39,57 @@ pub struct BlockCommit {
     pub key_versions: Vec<(Vec<u8>, BlockVersions)>,
 }
 
+/// How much the store buffers in memory before fjall writes tables: node-local tuning, never part
+/// of the state, so validators of one chain may differ.
+///
+/// The defaults are fjall's. Validators that share a machine write the same data at the same
+/// rate, so with equal sizes they flush at the same moment and together take every core for a
+/// second or two; `xachain init` gives each validator different sizes so that their flushes
+/// spread out (ARCHITECTURE.md, "Validators on one machine flush at different times").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Bytes one keyspace buffers (its memtable) before it is flushed to a table on disk.
+    pub memtable_bytes: u64,
+    /// Bytes of journal kept before every keyspace is flushed, so that the journal can be
+    /// trimmed; at least [`MIN_JOURNAL_BYTES`].
+    pub journal_bytes: u64,
+}
+
+/// fjall's smallest journal limit (it refuses less).
+pub const MIN_JOURNAL_BYTES: u64 = 64 << 20;
+/// The smallest memtable a store accepts: 1 MiB.
+pub const MIN_MEMTABLE_BYTES: u64 = 1 << 20;
+
+impl Default for StoreOptions {
+    /// fjall's defaults: 64 MiB memtables, a 512 MiB journal. 16 MiB memtables shortened the
+    /// flushes that make the latency tail of a one-machine network but cost more CPU over
+    /// six-minute runs (ARCHITECTURE.md, "The tail is background storage work").
+    fn default() -> Self {
+        StoreOptions {
+            memtable_bytes: 64 << 20,
+            journal_bytes: 512 << 20,
+        }
+    }
+}
+
+impl StoreOptions {
+    fn check(&self) -> Result<(), StorageError> {
+        if self.memtable_bytes < MIN_MEMTABLE_BYTES {
+            return Err(StorageError::InvalidInput(format!(
+                "memtable_bytes: {} is less than {MIN_MEMTABLE_BYTES}",
+                self.memtable_bytes
+            )));
+        }
+        if self.journal_bytes < MIN_JOURNAL_BYTES {
+            return Err(StorageError::InvalidInput(format!(
+                "journal_bytes: {} is less than {MIN_JOURNAL_BYTES}",
+                self.journal_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
 struct Keyspaces {
     chain: Keyspace,
     nodes: Keyspace,
@@ -94,21 +145,35 @@ struct Chain<'p> {
 }
 
 impl Store {
-    /// Open (or create) the store at `path` with tree hash `algo`.
+    /// Open (or create) the store at `path` with tree hash `algo` and default [`StoreOptions`].
     ///
     /// The algorithm is recorded on first open; reopening with another one fails with
     /// [`StorageError::AlgoMismatch`].
     pub fn open(path: &Path, algo: HashAlgo) -> Result<Store, StorageError> {
+        Self::open_with(path, algo, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with write-buffer sizes of its own; sizes out of range fail with
+    /// [`StorageError::InvalidInput`] naming the field, before anything is opened.
+    pub fn open_with(
+        path: &Path,
+        algo: HashAlgo,
+        options: StoreOptions,
+    ) -> Result<Store, StorageError> {
+        options.check()?;
         // fjall's flush and compaction workers start here, at a lower CPU and I/O priority than
         // the block pipeline's threads (crate::priority).
         let db = crate::priority::with_lowered_priority(crate::priority::BACKGROUND_NICE, || {
-            Database::builder(path).open()
+            Database::builder(path)
+                .max_journaling_size(options.journal_bytes)
+                .open()
         })
         .map_err(fjall::Error::from)??;
-        // fjall's default 64 MiB memtables: 16 MiB ones shortened the flushes that make the
-        // latency tail of a one-machine network, but cost more CPU over six-minute runs
-        // (ARCHITECTURE.md, "The tail is background storage work").
-        let open = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default);
+        let open = |name: &str| {
+            db.keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
+            })
+        };
         let ks = Keyspaces {
             chain: open(schema::CHAIN)?,
             nodes: open(schema::JMT_NODES)?,

@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use std::sync::Arc;
-use xa_storage::{HashAlgo, Store};
+use xa_storage::{HashAlgo, MIN_JOURNAL_BYTES, MIN_MEMTABLE_BYTES, Store, StoreOptions};
 
 #[test]
 fn block_store_reads() {
@@ -201,5 +201,56 @@ fn key_versions_are_kept_per_block_and_survive_reopen() {
         assert_eq!(store.block_versions(b"rec/10", 1).unwrap(), None);
         // The state keeps the block's final value only.
         assert_eq!(store.get(b"rec/1", 1).unwrap(), Some(b"third".to_vec()));
+    }
+}
+
+/// Write-buffer sizes are node-local tuning: a store written with small memtables (so that it
+/// flushes tables while it runs) reopens with other sizes and reads the same state, and sizes out
+/// of range are refused by name before anything is opened.
+#[test]
+fn store_options_change_buffering_not_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = StoreOptions {
+        memtable_bytes: MIN_MEMTABLE_BYTES,
+        journal_bytes: MIN_JOURNAL_BYTES,
+    };
+    let mut root = None;
+    {
+        let store = Store::open_with(dir.path(), HashAlgo::Sha256, small).unwrap();
+        for h in 0..8u64 {
+            let w: Writes = (0..500u64)
+                .map(|i| {
+                    let k = format!("key/{h}/{i}").into_bytes();
+                    (k, Some(vec![(h + i) as u8; 600]))
+                })
+                .collect();
+            root = Some(commit(&store, h, w).root);
+        }
+    }
+    let store = Store::open(dir.path(), HashAlgo::Sha256).unwrap();
+    assert_eq!(store.latest().unwrap().map(|l| l.0), Some(7));
+    assert_eq!(store.state_root(7).unwrap(), root);
+    assert_eq!(store.get_latest(b"key/3/7").unwrap(), Some(vec![10u8; 600]));
+
+    let other = tempfile::tempdir().unwrap();
+    for (options, field) in [
+        (
+            StoreOptions {
+                memtable_bytes: MIN_MEMTABLE_BYTES - 1,
+                ..small
+            },
+            "memtable_bytes",
+        ),
+        (
+            StoreOptions {
+                journal_bytes: MIN_JOURNAL_BYTES - 1,
+                ..small
+            },
+            "journal_bytes",
+        ),
+    ] {
+        let err = Store::open_with(other.path(), HashAlgo::Sha256, options).unwrap_err();
+        assert_eq!(err.code(), "storage.invalid_input");
+        assert!(err.to_string().contains(field), "{err}");
     }
 }
