@@ -52,7 +52,8 @@ pub struct NodeConfig {
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
     /// MiB one keyspace buffers in memory before it is flushed to a table (default 64,
-    /// [`MEMTABLE_MIB_RANGE`]).
+    /// [`MEMTABLE_MIB_RANGE`]). Takes effect when the node's store is created; a store keeps
+    /// the size it was created with, and a different value later is logged as a warning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memtable_mib: Option<u64>,
     /// MiB of journal kept before every keyspace is flushed (default 512,

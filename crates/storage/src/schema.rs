@@ -30,6 +30,8 @@ pub(crate) const RECEIPTS: &str = "receipts";
 pub(crate) const INDEXES: &str = "indexes";
 /// utf-8 key → value (node-local, not consensus state).
 pub(crate) const META: &str = "meta";
+/// `meta` key of the memtable size the store was created with (u64, big-endian).
+pub(crate) const META_MEMTABLE_BYTES: &str = "store.memtable_bytes";
 /// `key hash [32] ‖ height u64` → `borsh(Vec<(tx hash [32], Option<value>)>)`: the versions one
 /// block wrote of one key, in block order ([`crate::BlockCommit::key_versions`]).
 pub(crate) const KEY_VERSIONS: &str = "key_versions";

@@ -48,10 +48,12 @@ pub struct BlockCommit {
 /// spread out (ARCHITECTURE.md, "Validators on one machine flush at different times").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// Bytes one keyspace buffers (its memtable) before it is flushed to a table on disk.
+    /// Bytes one keyspace buffers (its memtable) before it is flushed to a table on disk. Fixed
+    /// when the store is created (fjall keeps it per keyspace); a later value only logs a
+    /// warning ([`Store::memtable_bytes`] gives the size in use).
     pub memtable_bytes: u64,
     /// Bytes of journal kept before every keyspace is flushed, so that the journal can be
-    /// trimmed; at least [`MIN_JOURNAL_BYTES`].
+    /// trimmed; at least [`MIN_JOURNAL_BYTES`]. Applies at every open.
     pub journal_bytes: u64,
 }
 
@@ -169,6 +171,8 @@ impl Store {
                 .open()
         })
         .map_err(fjall::Error::from)??;
+        // fjall keeps a keyspace's memtable size from its creation and ignores the option later.
+        let fresh = !db.keyspace_exists(schema::CHAIN);
         let open = |name: &str| {
             db.keyspace(name, || {
                 KeyspaceCreateOptions::default().max_memtable_size(options.memtable_bytes)
@@ -216,7 +220,7 @@ impl Store {
             None => None,
         };
         tracing::debug!(path = %path.display(), %algo, ?latest, "opened store");
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 db,
                 ks,
@@ -224,7 +228,34 @@ impl Store {
                 latest: RwLock::new(latest),
                 commit_lock: Mutex::new(()),
             }),
-        })
+        };
+        if fresh {
+            store.meta_put(
+                schema::META_MEMTABLE_BYTES,
+                &options.memtable_bytes.to_be_bytes(),
+            )?;
+        } else {
+            let created = store.memtable_bytes()?;
+            if created != options.memtable_bytes {
+                tracing::warn!(
+                    path = %path.display(),
+                    configured = options.memtable_bytes,
+                    in_use = created,
+                    "the memtable size is fixed when a store is created: this store keeps the \
+                     size it was created with"
+                );
+            }
+        }
+        Ok(store)
+    }
+
+    /// The memtable size this store's keyspaces were created with, which fjall keeps for good
+    /// (fjall's default for stores created before it was recorded).
+    pub fn memtable_bytes(&self) -> Result<u64, StorageError> {
+        match self.meta_get(schema::META_MEMTABLE_BYTES)? {
+            Some(raw) => schema::decode_u64(&raw),
+            None => Ok(StoreOptions::default().memtable_bytes),
+        }
     }
 
     /// The tree hash algorithm of this store.

@@ -228,6 +228,8 @@ fn store_options_change_buffering_not_contents() {
         }
     }
     let store = Store::open(dir.path(), HashAlgo::Sha256).unwrap();
+    // fjall keeps the memtable size a store was created with; the store says which.
+    assert_eq!(store.memtable_bytes().unwrap(), MIN_MEMTABLE_BYTES);
     assert_eq!(store.latest().unwrap().map(|l| l.0), Some(7));
     assert_eq!(store.state_root(7).unwrap(), root);
     assert_eq!(store.get_latest(b"key/3/7").unwrap(), Some(vec![10u8; 600]));
