@@ -1,7 +1,8 @@
 //! Serve the Xiong'an Chain REST and WebSocket API, its OpenAPI document and metrics.
 //!
 //! Every error is JSON `{"error": {"code": "STABLE_CODE", "message": "... naming the field"}}`
-//! with a 4xx status for bad input and 5xx only for node faults. Reads go through
+//! (the message cut after [`MAX_ERROR_MESSAGE_BYTES`]) with a 4xx status for bad input and 5xx
+//! only for node faults. Reads go through
 //! [`xa_node::Chain`] (committed storage and the mempool); writes only enter the mempool.
 
 #![recursion_limit = "256"]
@@ -114,12 +115,35 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(
-                json!({"error": {"code": self.error.code.as_str(), "message": self.error.message}}),
-            ),
+            Json(json!({ "error": error_json(&self.error) })),
         )
             .into_response()
     }
+}
+
+/// Longest error message the API sends, in bytes. Messages quote what was wrong, and serde's
+/// quote the offending input whole: a 20 MB string where a number belongs came back as a 20 MB
+/// error. The field name and the reason come first, so the cut keeps them.
+pub const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
+
+/// `{"code", "message"}` of an error, its message cut to [`MAX_ERROR_MESSAGE_BYTES`] (on a
+/// character boundary, saying how long it was).
+fn error_json(error: &TxError) -> Value {
+    let message = &error.message;
+    let message = if message.len() <= MAX_ERROR_MESSAGE_BYTES {
+        std::borrow::Cow::Borrowed(message.as_str())
+    } else {
+        let mut end = MAX_ERROR_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        std::borrow::Cow::Owned(format!(
+            "{}… (message cut; {} bytes in all)",
+            &message[..end],
+            message.len()
+        ))
+    };
+    json!({"code": error.code.as_str(), "message": message})
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -381,7 +405,7 @@ async fn submit_batch(
         .into_iter()
         .map(|r| match r {
             Ok(h) => json!({"hash": h, "status": "pending"}),
-            Err(e) => json!({"error": {"code": e.code.as_str(), "message": e.message}}),
+            Err(e) => json!({ "error": error_json(&e) }),
         })
         .collect();
     Ok(Json(json!({ "results": out })))

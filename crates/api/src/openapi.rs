@@ -233,7 +233,7 @@ pub fn document() -> Value {
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string", "enum": codes},
-                "message": {"type": "string"}}}}},
+                "message": {"type": "string", "maxLength": 1100, "description": "Names the field and what is wrong with it; cut after 1,024 bytes, saying how long it was"}}}}},
             "HeaderWithCertificate": {"type": "object", "required": ["height", "hash", "header", "certificate"], "properties": {
                 "height": {"type": "integer"}, "hash": hash, "header": {"type": "object"},
                 "certificate": {"type": ["string", "null"], "description": "hex of the commonware simplex ed25519 Finalization"}}},

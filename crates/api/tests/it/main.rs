@@ -11,6 +11,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::{sync::Arc, time::Duration};
 use tower::ServiceExt;
+use xa_api::MAX_ERROR_MESSAGE_BYTES;
 use xa_node::{Chain, block::ChainBlock, chain::hash_algo};
 use xa_storage::{StateProof, Store, verify_proof};
 use xa_types::{
@@ -253,6 +254,45 @@ async fn malformed_bodies_are_400_malformed_request() {
             .expect("request");
         let resp = n.app.clone().oneshot(req).await.expect("infallible");
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        // serde quotes a wrongly typed string whole; the answer stays short and still names
+        // the field, alone and inside a batch.
+        let long = "é".repeat(100_000);
+        let mut v = serde_json::to_value(&tx).expect("json");
+        v["body"]["nonce"] = json!(long);
+        let text = serde_json::to_string(&v).expect("json");
+        let (status, raw) = send_raw(
+            &n.app,
+            Method::POST,
+            "/v1/transactions",
+            Some(Body::from(text)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            raw.len() < 2 * MAX_ERROR_MESSAGE_BYTES,
+            "{} bytes",
+            raw.len()
+        );
+        let got: Value = serde_json::from_slice(&raw).expect("json");
+        let message = got["error"]["message"].as_str().expect("message");
+        assert!(message.contains("nonce"), "{message}");
+        assert!(message.ends_with("bytes in all)"), "{message}");
+        assert_error(
+            &(status, got),
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_REQUEST",
+            "nonce",
+        );
+        let mut long_id = anchor(&n.key, 0, digest(suite, 2));
+        long_id.body.chain_id = "x".repeat(50_000);
+        let got = post_json(&n.app, "/v1/transactions/batch", &vec![long_id]).await;
+        assert_eq!(got.0, StatusCode::OK, "{}", got.1);
+        let message = got.1["results"][0]["error"]["message"]
+            .as_str()
+            .expect("per-transaction error");
+        assert!(message.len() < 2 * MAX_ERROR_MESSAGE_BYTES, "{message}");
+        assert!(message.starts_with("body.chain_id: 'xxx"), "{message}");
+        assert!(message.ends_with("bytes in all)"), "{message}");
         assert_eq!(mempool_size(&n.app).await, 0);
     }
 }
