@@ -241,9 +241,27 @@ fn main() {
         Cmd::Verify(args) => evidence_cmds::verify(&args),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_chain(&e));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, `": "`-separated like anyhow's `{:#}`, without a cause that the
+/// message before it already ends with: many error types (ours, fjall's, std's wrappers) both
+/// print their source and return it from `source()`, which printed the OS reason twice.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn run_node(config: &std::path::Path) -> Result<()> {
@@ -267,6 +285,35 @@ fn run_node(config: &std::path::Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cause the message already quotes is printed once; contexts and distinct causes are
+    /// all kept.
+    #[test]
+    fn error_chain_prints_each_cause_once() {
+        /// Prints its source and returns it, as `#[error("…: {source}")]` types do.
+        #[derive(Debug)]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for Quoting {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "i/o error on key.json: {}", self.source)
+            }
+        }
+        impl std::error::Error for Quoting {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Quoting { source: io() }).context("reading the signing key");
+        assert_eq!(
+            error_chain(&e),
+            "reading the signing key: i/o error on key.json: no such file"
+        );
+        let e = anyhow::Error::new(io()).context("opening the store");
+        assert_eq!(error_chain(&e), "opening the store: no such file");
+    }
 
     /// The index names the purge delay: its default in the pinned version is 1,000 ms
     /// (`src/options.c`), and setting it is read back. Guards against a mimalloc upgrade that
