@@ -896,7 +896,26 @@ async fn whoami(State(s): State<ApiState>, caller: auth::Caller) -> ApiResult<Va
     ))
 }
 
-async fn events_ws(State(s): State<ApiState>, ws: WebSocketUpgrade) -> Response {
+async fn events_ws(
+    State(s): State<ApiState>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    // A plain GET (no WebSocket handshake) gets a JSON error like every other bad request,
+    // not axum's plain-text rejection.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => {
+            return ApiError::new(
+                e.status(),
+                ErrorCode::MalformedRequest,
+                format!(
+                    "upgrade: /v1/events is a WebSocket; open it with a WebSocket handshake ({})",
+                    e.body_text()
+                ),
+            )
+            .into_response();
+        }
+    };
     let rx = s.events.subscribe();
     ws.on_upgrade(move |socket| forward_events(socket, rx))
 }

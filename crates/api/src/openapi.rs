@@ -170,7 +170,7 @@ pub fn document() -> Value {
                 "responses": {"200": ok(json!({"type": "object"})), "400": err(), "404": err()}
             }},
             "/v1/validators": {"get": {"summary": "The validator set in force, a set pending for the next epoch boundary, and the epoch", "parameters": [{"name": "proof", "in": "query", "schema": {"type": "boolean"}, "description": "Attach the evidence package (docs/proofs.md) proving the set in force"}], "responses": {"200": ok(json!({"type": "object"})), "400": err()}}},
-            "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}, "400": {"description": "text/plain: not a WebSocket upgrade request"}}}},
+            "/v1/events": {"get": {"summary": "WebSocket: one JSON message per committed block (height, hash, time_ms, receipts)", "responses": {"101": {"description": "Switching protocols"}, "400": err(), "426": err()}}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok(json!({"type": "object"}))}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text/plain exposition format"}}}},
             "/v1/headers/{height}": {"get": {

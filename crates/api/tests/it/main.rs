@@ -855,6 +855,12 @@ async fn edge_rejections_are_json_with_stable_codes() {
     )
     .await;
     assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", "body");
+    // The WebSocket endpoint asked without a handshake.
+    let (status, v) = get(&n.app, "/v1/events").await;
+    assert!(status.is_client_error(), "{status} {v}");
+    assert_eq!(v["error"]["code"], "MALFORMED_REQUEST", "{v}");
+    let message = v["error"]["message"].as_str().expect("message");
+    assert!(message.starts_with("upgrade: "), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
