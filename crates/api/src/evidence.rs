@@ -250,6 +250,12 @@ async fn evidence_consistency(
     q: Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<Package>, ApiError> {
     let q = query(q)?;
+    if q.from > q.to {
+        return Err(ApiError::bad(
+            ErrorCode::InvalidArgument,
+            format!("from: {} is after to ({})", q.from, q.to),
+        ));
+    }
     let chain = s.chain.clone();
     blocking(move || export::consistency(&chain.store, &chain.genesis, q.from, q.to))
         .await

@@ -171,6 +171,13 @@ async fn evidence_packages_verify_offline_for_both_suites() {
         xa_light::verify_bytes(&b, Some(&g)).expect("validator set verifies");
         let b = package(&n.app, "/v1/evidence/consistency?from=1&to=2").await;
         xa_light::verify_bytes(&b, Some(&g)).expect("consistency verifies");
+        let got = get(&n.app, "/v1/evidence/consistency?from=2&to=1").await;
+        super::assert_error(
+            &got,
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "from: 2 is after to (1)",
+        );
 
         let (status, h) = get(&n.app, "/v1/headers/2").await;
         assert_eq!(status, StatusCode::OK);
