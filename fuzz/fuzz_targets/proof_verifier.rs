@@ -37,5 +37,7 @@ fuzz_target!(|data: &[u8]| {
         let algo = xa_light::hash_algo(suite);
         let _ = xa_storage::verify_proof(algo, &[7; 32], b"notary/x", Some(b"v"), &proof);
         let _ = xa_storage::verify_proof(algo, &[7; 32], b"notary/x", None, &proof);
+        let _ = xa_storage::verify_proof(algo, &[7; 32], b"history/notary/x", Some(b"h"), &proof);
+        let _ = xa_storage::verify_proof(algo, &[7; 32], b"history/history/x", None, &proof);
     }
 });

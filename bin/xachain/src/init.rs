@@ -250,6 +250,7 @@ pub fn run(args: &InitArgs) -> Result<Layout> {
             .tender_publicity_secs
             .map(|s| s.saturating_mul(1000)),
         tender_dkg_trusted_setup_devnet_only: dkg_genesis,
+        state_layout: Some(2),
     };
     genesis
         .validate()

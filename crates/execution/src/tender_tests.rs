@@ -122,6 +122,7 @@ impl Bench {
             tender_threshold_trusted_dealer_devnet_only: Some(threshold.clone()),
             tender_min_publicity_ms_devnet_only: None,
             tender_dkg_trusted_setup_devnet_only: dkg,
+            state_layout: Some(2),
         };
         g.validate().expect("valid genesis");
         let state: BTreeMap<Vec<u8>, Vec<u8>> = Executor::genesis_writes(&g)
@@ -890,6 +891,7 @@ fn a_devnet_genesis_may_shorten_publicity_and_real_chains_keep_three_days() {
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
         tender_dkg_trusted_setup_devnet_only: None,
+        state_layout: Some(2),
     };
     assert!(!Executor::genesis_writes(&g).contains_key(MIN_PUBLICITY_KEY));
     g.tender_min_publicity_ms_devnet_only = Some(60_000);

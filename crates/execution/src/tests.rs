@@ -50,6 +50,7 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
         tender_dkg_trusted_setup_devnet_only: None,
+        state_layout: Some(2),
     }
 }
 
@@ -383,6 +384,7 @@ impl City {
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
             tender_dkg_trusted_setup_devnet_only: None,
+            state_layout: Some(2),
         };
         g.validate().expect("valid genesis");
         Self {

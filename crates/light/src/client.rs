@@ -8,7 +8,7 @@ use commonware_cryptography::{ed25519, sha256::Digest};
 use commonware_parallel::Sequential;
 use commonware_utils::ordered::Set;
 use std::collections::BTreeMap;
-use xa_storage::{HashAlgo, StateProof, verify_proof};
+use xa_storage::{HashAlgo, StateLayout, StateProof, verify_proof};
 use xa_types::{
     Genesis, Hash, Header, Receipt, Suite, Transaction, encode, merkle,
     modules::{
@@ -26,6 +26,12 @@ pub fn hash_algo(suite: Suite) -> HashAlgo {
         Suite::Ed25519 => HashAlgo::Sha256,
         Suite::Sm2 => HashAlgo::Sm3,
     }
+}
+
+/// The state layout a genesis fixes (layout 1 when it names none: chains created before
+/// layout 2).
+pub fn state_layout(genesis: &Genesis) -> StateLayout {
+    StateLayout::of_genesis(genesis.state_layout)
 }
 
 fn err(kind: ErrorKind, part: &str, reason: impl Into<String>) -> LightError {
@@ -347,6 +353,7 @@ impl LightClient {
         let root = self.trusted(height, "header")?.header.state_root;
         verify_proof(
             hash_algo(self.suite()),
+            state_layout(&self.genesis),
             &root.0,
             validators::SET_KEY,
             Some(&encode(set)),
@@ -443,8 +450,15 @@ impl LightClient {
         proof: &StateProof,
     ) -> LightResult<()> {
         let root = self.trusted(height, "height")?.header.state_root;
-        verify_proof(hash_algo(self.suite()), &root.0, key, value, proof)
-            .map_err(|e| err(ErrorKind::Proof, "proof", e.to_string()))
+        verify_proof(
+            hash_algo(self.suite()),
+            state_layout(&self.genesis),
+            &root.0,
+            key,
+            value,
+            proof,
+        )
+        .map_err(|e| err(ErrorKind::Proof, "proof", e.to_string()))
     }
 
     /// Check that `versions` (oldest first; several at one height in the block's transaction

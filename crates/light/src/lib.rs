@@ -22,7 +22,7 @@ mod error;
 pub mod export;
 mod package;
 
-pub use client::{Certificate, LightClient, TrustedHeader, hash_algo};
+pub use client::{Certificate, LightClient, TrustedHeader, hash_algo, state_layout};
 pub use error::{ErrorKind, LightError, LightResult};
 pub use export::{EvidenceSource, ExportError};
 pub use package::{

@@ -35,6 +35,7 @@ fn setup() -> (Executor, KeyPair, State) {
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
         tender_dkg_trusted_setup_devnet_only: None,
+        state_layout: Some(2),
     };
     let state = xa_execution::Executor::genesis_writes(&g)
         .into_iter()

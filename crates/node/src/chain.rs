@@ -160,6 +160,14 @@ impl Chain {
                 .saturating_add(64 * 1024)
                 .min(64 * 1024 * 1024),
         };
+        let layout = xa_storage::StateLayout::of_genesis(genesis.state_layout);
+        if store.layout() != layout {
+            return Err(ChainError::Invalid(format!(
+                "the store is in state {}, the genesis names {layout}: open it with the \
+                 genesis's layout (xa_storage::StoreOptions::layout)",
+                store.layout()
+            )));
+        }
         let genesis_hash = genesis.hash();
         match store.meta_get("genesis")? {
             Some(stored) if stored != genesis_hash.0 => {

@@ -102,6 +102,7 @@ impl StorageSettings {
         Ok(xa_storage::StoreOptions {
             memtable_bytes: memtable << 20,
             journal_bytes: journal << 20,
+            ..xa_storage::StoreOptions::default()
         })
     }
 
@@ -374,7 +375,8 @@ mod tests {
             set.storage.resolve().expect("valid"),
             xa_storage::StoreOptions {
                 memtable_bytes: 32 << 20,
-                journal_bytes: 512 << 20
+                journal_bytes: 512 << 20,
+                ..xa_storage::StoreOptions::default()
             }
         );
         for i in 0..8 {

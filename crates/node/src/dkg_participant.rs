@@ -449,6 +449,7 @@ mod node_tests {
                     })
                     .collect(),
             }),
+            state_layout: Some(2),
         };
         genesis.validate().expect("genesis");
         let dir = tempfile::tempdir().expect("dir");

@@ -131,7 +131,10 @@ pub fn run(cfg: NodeConfig, api: ApiServer) -> Result<(), ServiceError> {
         .parse()
         .map_err(|e| ServiceError::Genesis(format!("api_listen: {e}")))?;
     // Every config section is checked before anything is created on disk.
-    let store_options = cfg.storage.resolve()?;
+    let store_options = xa_storage::StoreOptions {
+        layout: xa_storage::StateLayout::of_genesis(genesis.state_layout),
+        ..cfg.storage.resolve()?
+    };
     let pool = cfg.mempool.resolve(genesis.params.max_tx_bytes)?;
     let timeouts = cfg.consensus.resolve()?;
     std::fs::create_dir_all(&cfg.data_dir)

@@ -5,14 +5,14 @@
 //! prepare and commit time per write every `REPORT` blocks. The state outgrows fjall's memtables
 //! after a few hundred thousand writes, which is when tree-node reads move to on-disk tables.
 //!
-//! `GROWTH_BLOCKS=N` sets the number of blocks (default 400). `GROWTH_NO_HEAD=1` leaves the
-//! history heads out (two writes per transaction), which is what a notary anchor would cost if a
-//! record's history head lived in the record's own leaf; compare the cost per transaction.
+//! `GROWTH_BLOCKS=N` sets the number of blocks (default 400). `GROWTH_LAYOUT=1` stores in state
+//! layout 1 (a history head a leaf of its own) instead of 2 (a record and its head share a
+//! leaf); compare the cost per transaction.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
-use xa_storage::{BlockCommit, HashAlgo, Store};
+use xa_storage::{BlockCommit, HashAlgo, StateLayout, Store, StoreOptions};
 
 /// The node's allocator (`bin/xachain`), so that allocation costs what it costs in a node: with
 /// glibc's malloc a fifth of this bench's time was the allocator.
@@ -28,9 +28,17 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(BLOCKS);
+    let layout = match std::env::var("GROWTH_LAYOUT").as_deref() {
+        Ok("1") => StateLayout::Separate,
+        _ => StateLayout::Shared,
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), HashAlgo::Sha256).expect("open");
-    let heads = std::env::var("GROWTH_NO_HEAD").is_err();
+    let options = StoreOptions {
+        layout,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(dir.path(), HashAlgo::Sha256, options).expect("open");
+    println!("state {layout}");
     let (mut t_prepare, mut t_commit, mut writes_n) = (0f64, 0f64, 0u64);
     for h in 0..blocks {
         let mut writes = BTreeMap::new();
@@ -38,12 +46,10 @@ fn main() {
             let n = h * TXS_PER_BLOCK + i;
             let value = format!("record-{n}-{}", "x".repeat(120)).into_bytes();
             writes.insert(format!("notary/record/{n:016x}").into_bytes(), Some(value));
-            if heads {
-                writes.insert(
-                    format!("history/notary/record/{n:016x}").into_bytes(),
-                    Some(vec![n as u8; 72]),
-                );
-            }
+            writes.insert(
+                format!("history/notary/record/{n:016x}").into_bytes(),
+                Some(vec![n as u8; 72]),
+            );
             writes.insert(
                 format!("accounts/{}", n % 2_000).into_bytes(),
                 Some(format!("nonce-{n}").into_bytes()),
@@ -73,7 +79,7 @@ fn main() {
                  µs/write, {:>6.1} µs/transaction",
                 h + 1 - REPORT,
                 h + 1,
-                (h + 1) * TXS_PER_BLOCK * if heads { 2 } else { 1 } + 2_000,
+                (h + 1) * TXS_PER_BLOCK * 2 + 2_000,
                 t_prepare / writes_n as f64 * 1e6,
                 t_commit / writes_n as f64 * 1e6,
                 (t_prepare + t_commit) / (REPORT * TXS_PER_BLOCK) as f64 * 1e6

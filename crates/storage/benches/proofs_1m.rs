@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
-use xa_storage::{BlockCommit, HashAlgo, Store, verify_proof};
+use xa_storage::{BlockCommit, HashAlgo, StateLayout, Store, verify_proof};
 
 const PER_BLOCK: u64 = 100_000;
 const PROOFS: u64 = 5_000;
@@ -65,7 +65,7 @@ fn run(algo: HashAlgo, keys: u64) {
         let (v, p) = store.get_with_proof(&k, version).expect("proof");
         gen_us.push(t.elapsed().as_secs_f64() * 1e6);
         let t = Instant::now();
-        verify_proof(algo, &root, &k, v.as_deref(), &p).expect("verify");
+        verify_proof(algo, StateLayout::Shared, &root, &k, v.as_deref(), &p).expect("verify");
         ver_us.push(t.elapsed().as_secs_f64() * 1e6);
         sizes += serde_json::to_vec(&p).expect("json").len();
     }

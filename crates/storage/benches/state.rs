@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
-use xa_storage::{BlockCommit, HashAlgo, Store, verify_proof};
+use xa_storage::{BlockCommit, HashAlgo, StateLayout, Store, verify_proof};
 
 const BLOCKS: u64 = 20;
 const UPDATES: u64 = 1_000;
@@ -72,7 +72,7 @@ fn run(algo: HashAlgo) {
     let generation = t.elapsed().as_secs_f64();
     let t = Instant::now();
     for (k, v, p) in &proofs {
-        verify_proof(algo, &root, k, v.as_deref(), p).expect("verify");
+        verify_proof(algo, StateLayout::Shared, &root, k, v.as_deref(), p).expect("verify");
     }
     let ver = t.elapsed().as_secs_f64();
     let avg_siblings =

@@ -42,6 +42,9 @@ pub enum StorageError {
     /// A block with the same hash is already stored.
     #[error("block hash {0} already stored")]
     DuplicateBlock(String),
+    /// The store was written in another state layout than this build's.
+    #[error("state layout: {0}")]
+    Layout(String),
     /// An argument is out of range (for example an over-long index name).
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -61,6 +64,7 @@ impl StorageError {
             StorageError::AlgoMismatch { .. } => "storage.algo_mismatch",
             StorageError::DuplicateBlock(_) => "storage.duplicate_block",
             StorageError::InvalidInput(_) => "storage.invalid_input",
+            StorageError::Layout(_) => "storage.layout",
         }
     }
 }

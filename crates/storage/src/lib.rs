@@ -27,7 +27,7 @@
 //! |-----------------|---------------------------------------|----------------------------------------|
 //! | `chain`         | `"latest"` / `"algo"`                 | `height u64 ‖ block hash` / `tag u8`    |
 //! | `jmt_nodes`     | `version u64 ‖ borsh(NibblePath)`     | `borsh(jmt Node)`                      |
-//! | `jmt_values`    | `key hash [32] ‖ version u64`         | `0x00` (deleted) or `0x01 ‖ value`     |
+//! | `jmt_values`    | `base key hash [32] ‖ version u64`    | `0x00` (no leaf) or `0x01 ‖ leaf`      |
 //! | `jmt_stale`     | `stale-since u64 ‖ node key`          | empty; no longer written (no pruning)  |
 //! | `state_latest`  | raw state key                         | current value (absent = deleted)       |
 //! | `state_roots`   | `height u64`                          | state root `[32]`                      |
@@ -55,7 +55,13 @@
 //! keys written by two or more transactions of the block); a block that writes a key once stores
 //! nothing here.
 //!
-//! Historical reads ([`Store::get`]) take the newest `jmt_values` entry for the key hash at or
+//! In the [`StateLayout::Shared`] layout (a chain's genesis fixes it) the tree has one leaf per
+//! *base key*: a key and its history head (`history/‖key`) share it, and the leaf's value holds
+//! both halves ([`PAIRED_PREFIX`]; `docs/proofs.md`, "State proofs"). `state_latest` and every
+//! read above the tree still see two keys; a proof of one carries the other half
+//! ([`StateProof::partner`]). In [`StateLayout::Separate`] every key is a leaf of its own.
+//!
+//! Historical reads ([`Store::get`]) take the newest `jmt_values` entry for the base key's hash at or
 //! below the version (one reverse range scan); proofs walk the tree. [`Store::get_latest`] reads
 //! `state_latest` only.
 //!
@@ -79,6 +85,7 @@
 
 mod error;
 mod hash;
+mod leaf;
 pub mod priority;
 mod proof;
 mod schema;
@@ -87,6 +94,7 @@ mod tree;
 
 pub use error::{ProofError, StorageError};
 pub use hash::HashAlgo;
+pub use leaf::{PAIRED_PREFIX, StateLayout};
 pub use proof::{ProofLeaf, ProofSibling, StateProof, verify_proof};
 pub use store::{
     BlockCommit, BlockVersions, MIN_JOURNAL_BYTES, MIN_MEMTABLE_BYTES, Store, StoreOptions, Version,

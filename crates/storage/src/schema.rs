@@ -10,6 +10,9 @@ pub(crate) const CHAIN: &str = "chain";
 pub(crate) const JMT_NODES: &str = "jmt_nodes";
 /// `key hash [32] ‖ version u64` → `0x00` (deleted) or `0x01 ‖ value`.
 pub(crate) const JMT_VALUES: &str = "jmt_values";
+/// `meta` key of the state layout a store was created with ([`crate::StateLayout::tag`], one
+/// byte; absent: layout 1, stores from before it was recorded).
+pub(crate) const META_STATE_LAYOUT: &str = "store.state_layout";
 /// raw state key → current value (absent when deleted).
 pub(crate) const STATE_LATEST: &str = "state_latest";
 /// `height u64` → state root `[32]`.

@@ -1,6 +1,7 @@
 //! The [`Store`] handle.
 
 use crate::hash::with_hasher;
+use crate::leaf::{self, StateLayout};
 use crate::schema::{self, height_key};
 use crate::tree::{self, EMPTY_ROOT, OverlayReader, PendingState};
 use crate::{HashAlgo, StateProof, StorageError};
@@ -8,6 +9,9 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
+
+/// Key writes (`None` = delete), in key order.
+type KeyWrites = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// One committed version of a key: `(height, value)`, `None` for a deletion.
 pub type Version = (u64, Option<Vec<u8>>);
@@ -55,6 +59,10 @@ pub struct StoreOptions {
     /// Bytes of journal kept before every keyspace is flushed, so that the journal can be
     /// trimmed; at least [`MIN_JOURNAL_BYTES`]. Applies at every open.
     pub journal_bytes: u64,
+    /// How state keys map to tree leaves. Unlike the sizes above this is the chain's, from its
+    /// genesis: a new store is created in it, and an existing store in another is refused
+    /// ([`StorageError::Layout`]). Default: [`StateLayout::Shared`].
+    pub layout: StateLayout,
 }
 
 /// fjall's smallest journal limit (it refuses less).
@@ -70,6 +78,7 @@ impl Default for StoreOptions {
         StoreOptions {
             memtable_bytes: 64 << 20,
             journal_bytes: 512 << 20,
+            layout: StateLayout::Shared,
         }
     }
 }
@@ -114,6 +123,7 @@ struct Inner {
     db: Database,
     ks: Keyspaces,
     algo: HashAlgo,
+    layout: StateLayout,
     /// Cached commit pointer; updated only after a successful durable commit.
     latest: RwLock<Option<(u64, [u8; 32])>>,
     /// Serializes commits (height check + write).
@@ -225,6 +235,7 @@ impl Store {
                 db,
                 ks,
                 algo,
+                layout: options.layout,
                 latest: RwLock::new(latest),
                 commit_lock: Mutex::new(()),
             }),
@@ -234,7 +245,26 @@ impl Store {
                 schema::META_MEMTABLE_BYTES,
                 &options.memtable_bytes.to_be_bytes(),
             )?;
+            store.meta_put(schema::META_STATE_LAYOUT, &[options.layout.tag()])?;
         } else {
+            // Stores from before the layout was recorded are layout 1.
+            let stored = match store.meta_get(schema::META_STATE_LAYOUT)? {
+                None => StateLayout::Separate,
+                Some(raw) => raw
+                    .first()
+                    .copied()
+                    .and_then(StateLayout::from_tag)
+                    .ok_or_else(|| StorageError::Corrupt("bad state layout record".into()))?,
+            };
+            if stored != options.layout {
+                return Err(StorageError::Layout(format!(
+                    "{} holds state in {stored}, the chain's genesis names {}; a data directory \
+                     belongs to one chain: use the one made for this genesis, or remove it and \
+                     let the node catch up from the network",
+                    path.display(),
+                    options.layout,
+                )));
+            }
             let created = store.memtable_bytes()?;
             if created != options.memtable_bytes {
                 tracing::warn!(
@@ -261,6 +291,11 @@ impl Store {
     /// The tree hash algorithm of this store.
     pub fn algo(&self) -> HashAlgo {
         self.inner.algo
+    }
+
+    /// How this store maps state keys to tree leaves (from its creation).
+    pub fn layout(&self) -> StateLayout {
+        self.inner.layout
     }
 
     /// The root of an empty state tree (the root "before" the first block).
@@ -302,8 +337,12 @@ impl Store {
     /// Fails with [`StorageError::VersionNotFound`] if `version` is not committed.
     pub fn get(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StorageError> {
         self.require_version(version)?;
-        let key_hash = self.inner.algo.hash(key);
-        Ok(OverlayReader::db_value(&self.inner.ks.values, version, &key_hash)?.flatten())
+        let (base, side) = self.split(key);
+        let key_hash = self.inner.algo.hash(base);
+        match OverlayReader::db_value(&self.inner.ks.values, version, &key_hash)?.flatten() {
+            None => Ok(None),
+            Some(raw) => Ok(self.half(raw, side)?.0),
+        }
     }
 
     /// The value of `key` in the latest committed state (read from the `state_latest` partition,
@@ -334,7 +373,15 @@ impl Store {
     ) -> Result<(Option<Vec<u8>>, StateProof), StorageError> {
         self.require_version(version)?;
         let reader = self.reader(&[], None);
-        with_hasher!(self.inner.algo, H => tree::get_with_proof::<H>(&reader, key, version))
+        let (base, side) = self.split(key);
+        let (raw, mut proof) =
+            with_hasher!(self.inner.algo, H => tree::get_with_proof::<H>(&reader, base, version))?;
+        let Some(raw) = raw else {
+            return Ok((None, proof));
+        };
+        let (value, partner) = self.half(raw, side)?;
+        proof.partner = partner;
+        Ok((value, proof))
     }
 
     /// Validate `pending` (nearest parent first) against the committed state and drop the
@@ -434,9 +481,10 @@ impl Store {
         } else {
             None
         };
+        let leaves = self.leaf_writes(chain.layers, &writes)?;
         let reader = self.reader(chain.layers, empty_root_version);
         let (root, batch) =
-            with_hasher!(self.inner.algo, H => tree::put::<H>(&reader, &writes, version))?;
+            with_hasher!(self.inner.algo, H => tree::put::<H>(&reader, &leaves, version))?;
         Ok(PendingState {
             version,
             root,
@@ -445,6 +493,55 @@ impl Store {
             nodes: batch.node_batch,
             writes,
         })
+    }
+
+    /// The base key of `key`'s leaf and which half `key` is, in this store's layout.
+    fn split<'k>(&self, key: &'k [u8]) -> (&'k [u8], leaf::Side) {
+        match self.inner.layout {
+            StateLayout::Separate => (key, leaf::Side::Value),
+            StateLayout::Shared => leaf::split(key),
+        }
+    }
+
+    /// `(the half of a stored leaf value that side names, the other half)`.
+    fn half(&self, raw: Vec<u8>, side: leaf::Side) -> Result<leaf::Halves, StorageError> {
+        match self.inner.layout {
+            StateLayout::Separate => Ok((Some(raw), None)),
+            StateLayout::Shared => Ok(leaf::pick(leaf::decode(&raw)?, side)),
+        }
+    }
+
+    /// The tree's writes for a block's key writes: one leaf per base key ([`crate::leaf`]),
+    /// holding both halves. A half the block did not write is read as of the state it builds
+    /// on (in practice only for keys without a history head, whose head reads as absent).
+    fn leaf_writes<'w>(
+        &self,
+        layers: &[Arc<PendingState>],
+        writes: &'w KeyWrites,
+    ) -> Result<std::borrow::Cow<'w, KeyWrites>, StorageError> {
+        if self.inner.layout == StateLayout::Separate {
+            return Ok(std::borrow::Cow::Borrowed(writes));
+        }
+        let mut leaves = BTreeMap::new();
+        for (key, value) in writes {
+            let (base, side) = leaf::split(key);
+            if leaves.contains_key(base) {
+                continue;
+            }
+            let partner = match leaf::partner_key(base, side) {
+                None => None,
+                Some(other) => match writes.get(&other) {
+                    Some(v) => v.clone(),
+                    None => self.read_layered(layers, &other)?,
+                },
+            };
+            let (v, h) = match side {
+                leaf::Side::Value => (value.as_deref(), partner.as_deref()),
+                leaf::Side::Head => (partner.as_deref(), value.as_deref()),
+            };
+            leaves.insert(base.to_vec(), leaf::encode(v, h));
+        }
+        Ok(std::borrow::Cow::Owned(leaves))
     }
 
     /// Read a key for execution as seen after the uncommitted ancestors (nearest first) on top of
@@ -741,17 +838,28 @@ impl Store {
     }
 
     /// Every committed version of `key` up to `version`, oldest first: `(version, value)`, with
-    /// `None` for a deletion. Versions are the heights at which the key was written.
+    /// `None` for a deletion. Versions are the heights at which the key's value changed (a key
+    /// shares its leaf with its history head, [`crate::leaf`], so a height that wrote only the
+    /// other half is not one; a history head changes with every append).
     pub fn versions(&self, key: &[u8], version: u64) -> Result<Vec<Version>, StorageError> {
         self.require_version(version)?;
-        let key_hash = self.inner.algo.hash(key);
+        let (base, side) = self.split(key);
+        let key_hash = self.inner.algo.hash(base);
         let lo = schema::value_key(&key_hash, 0);
         let hi = schema::value_key(&key_hash, version);
-        let mut out = Vec::new();
+        let mut out: Vec<Version> = Vec::new();
+        let mut last: Option<Vec<u8>> = None;
         for guard in self.inner.ks.values.range(lo..=hi) {
             let (k, v) = guard.into_inner()?;
             let height = schema::decode_u64(k.get(32..).unwrap_or_default())?;
-            out.push((height, schema::decode_value(&v)?));
+            let value = match schema::decode_value(&v)? {
+                None => None,
+                Some(raw) => self.half(raw, side)?.0,
+            };
+            if value != last {
+                out.push((height, value.clone()));
+                last = value;
+            }
         }
         Ok(out)
     }

@@ -162,7 +162,8 @@ pub(crate) fn put<H: SimpleHasher>(
     Ok((root.0, batch))
 }
 
-/// Look up `key` at `version` with a proof.
+/// Look up the leaf of base key `key` at `version` with a proof (the leaf's raw value; the
+/// caller splits it, [`crate::leaf`]).
 pub(crate) fn get_with_proof<H: SimpleHasher>(
     reader: &OverlayReader<'_>,
     key: &[u8],

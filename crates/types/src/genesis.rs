@@ -104,6 +104,15 @@ pub struct Genesis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[borsh(skip)]
     pub tender_dkg_trusted_setup_devnet_only: Option<crate::modules::dkg::DkgGenesis>,
+    /// How state keys map to tree leaves (`xa_storage::StateLayout`): 2 (a key and its history
+    /// head share one leaf), as `xachain init` writes since 2026-11-25; absent = 1 (one leaf per
+    /// key), the layout of every chain created before. Every state root depends on it, so it is
+    /// fixed here; verifiers take it from the genesis, never from a proof. Outside the borsh
+    /// encoding like the threshold key (genesis files without it keep their hash), and appended
+    /// to [`Genesis::hash`] when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[borsh(skip)]
+    pub state_layout: Option<u8>,
 }
 
 impl Genesis {
@@ -135,6 +144,11 @@ impl Genesis {
             parts.push(b"XA-TENDER-DKG-V1");
             parts.push(d);
         }
+        let layout = self.state_layout.map(|l| [l]);
+        if let Some(l) = &layout {
+            parts.push(b"XA-STATE-LAYOUT-V1");
+            parts.push(l);
+        }
         self.suite.hash_parts(&parts)
     }
 
@@ -153,6 +167,11 @@ impl Genesis {
         }
         if self.validators.is_empty() {
             return Err("validators: at least one validator is required".into());
+        }
+        if let Some(l) = self.state_layout
+            && !matches!(l, 1 | 2)
+        {
+            return Err(format!("state_layout: {l} is not a layout (1 or 2)"));
         }
         if let Some(k) = &self.tender_threshold_trusted_dealer_devnet_only
             && (k.players == 0 || k.sharing.is_empty())
@@ -290,7 +309,38 @@ mod tests {
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
             tender_dkg_trusted_setup_devnet_only: None,
+            state_layout: None,
         }
+    }
+
+    /// The state layout is hashed only when named (genesis files from before it keep their
+    /// hash), and only layouts 1 and 2 are valid.
+    #[test]
+    fn state_layout_is_hashed_when_named_and_checked() {
+        let g = sample();
+        let mut two = g.clone();
+        two.state_layout = Some(2);
+        two.validate().expect("layout 2");
+        assert_ne!(two.hash(), g.hash());
+        let mut one = g.clone();
+        one.state_layout = Some(1);
+        assert_ne!(
+            one.hash(),
+            g.hash(),
+            "naming layout 1 is a different genesis"
+        );
+        let json = serde_json::to_value(&two).expect("json");
+        assert_eq!(json["state_layout"], 2);
+        assert!(
+            serde_json::to_value(&g)
+                .expect("json")
+                .get("state_layout")
+                .is_none()
+        );
+        let mut bad = g;
+        bad.state_layout = Some(3);
+        let e = bad.validate().expect_err("layout 3");
+        assert!(e.starts_with("state_layout"), "{e}");
     }
 
     #[test]

@@ -56,6 +56,7 @@ fn certified(suite: Suite) -> Certified {
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
         tender_dkg_trusted_setup_devnet_only: None,
+        state_layout: Some(2),
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path(), xa_node::chain::hash_algo(suite)).expect("store");

@@ -13,7 +13,7 @@ use std::{sync::Arc, time::Duration};
 use tower::ServiceExt;
 use xa_api::MAX_ERROR_MESSAGE_BYTES;
 use xa_node::{Chain, block::ChainBlock, chain::hash_algo};
-use xa_storage::{StateProof, Store, verify_proof};
+use xa_storage::{StateLayout, StateProof, Store, verify_proof};
 use xa_types::{
     Call, ChainParams, Genesis, GenesisAccount, GenesisOrg, GenesisValidator, Hash, KeyPair, Suite,
     Transaction, TxBody, address_of,
@@ -66,6 +66,7 @@ fn genesis(suite: Suite, key: &KeyPair) -> Genesis {
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
         tender_dkg_trusted_setup_devnet_only: None,
+        state_layout: Some(2),
     }
 }
 
@@ -595,14 +596,42 @@ async fn committed_transaction_block_record_and_state_proofs() {
         let value = hex::decode(v["value_hex"].as_str().expect("value_hex")).expect("hex");
         let proof: StateProof = serde_json::from_value(v["proof"].clone()).expect("proof");
         let root = header.state_root.0;
-        verify_proof(algo, &root, &state_key, Some(&value), &proof).expect("inclusion verifies");
+        verify_proof(
+            algo,
+            StateLayout::Shared,
+            &root,
+            &state_key,
+            Some(&value),
+            &proof,
+        )
+        .expect("inclusion verifies");
         let mut tampered = value.clone();
         tampered[0] ^= 1;
-        assert!(verify_proof(algo, &root, &state_key, Some(&tampered), &proof).is_err());
-        assert!(verify_proof(algo, &root, &state_key, None, &proof).is_err());
+        assert!(
+            verify_proof(
+                algo,
+                StateLayout::Shared,
+                &root,
+                &state_key,
+                Some(&tampered),
+                &proof
+            )
+            .is_err()
+        );
+        assert!(verify_proof(algo, StateLayout::Shared, &root, &state_key, None, &proof).is_err());
         let mut other_root = root;
         other_root[0] ^= 1;
-        assert!(verify_proof(algo, &other_root, &state_key, Some(&value), &proof).is_err());
+        assert!(
+            verify_proof(
+                algo,
+                StateLayout::Shared,
+                &other_root,
+                &state_key,
+                Some(&value),
+                &proof
+            )
+            .is_err()
+        );
 
         // Without ?proof, no proof.
         let (_, v) = get(&n.app, &format!("/v1/state/notary/{d}")).await;
@@ -617,8 +646,19 @@ async fn committed_transaction_block_record_and_state_proofs() {
         assert!(v["value"].is_null());
         let proof: StateProof = serde_json::from_value(v["proof"].clone()).expect("proof");
         let absent_key = record_key(&absent);
-        verify_proof(algo, &root, &absent_key, None, &proof).expect("non-inclusion verifies");
-        assert!(verify_proof(algo, &root, &absent_key, Some(&value), &proof).is_err());
+        verify_proof(algo, StateLayout::Shared, &root, &absent_key, None, &proof)
+            .expect("non-inclusion verifies");
+        assert!(
+            verify_proof(
+                algo,
+                StateLayout::Shared,
+                &root,
+                &absent_key,
+                Some(&value),
+                &proof
+            )
+            .is_err()
+        );
 
         // Historical: at height 0 the record did not exist yet.
         let (status, v) = get(&n.app, &format!("/v1/state/notary/{d}?proof=true&height=0")).await;
@@ -629,7 +669,15 @@ async fn committed_transaction_block_record_and_state_proofs() {
         let genesis = n.chain.block_at(0).expect("read").expect("genesis");
         assert_eq!(root0, genesis.block().header.state_root);
         let proof: StateProof = serde_json::from_value(v["proof"].clone()).expect("proof");
-        verify_proof(algo, &root0.0, &state_key, None, &proof).expect("absent at 0");
+        verify_proof(
+            algo,
+            StateLayout::Shared,
+            &root0.0,
+            &state_key,
+            None,
+            &proof,
+        )
+        .expect("absent at 0");
 
         // Bad reads.
         let got = get(&n.app, &format!("/v1/state/notary/{d}?height=2")).await;

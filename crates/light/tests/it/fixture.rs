@@ -81,6 +81,7 @@ impl TestChain {
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
             tender_dkg_trusted_setup_devnet_only: None,
+            state_layout: Some(2),
         };
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), xa_light::hash_algo(suite)).expect("store");

@@ -249,6 +249,7 @@ impl Net {
             tender_threshold_trusted_dealer_devnet_only: None,
             tender_min_publicity_ms_devnet_only: None,
             tender_dkg_trusted_setup_devnet_only: None,
+            state_layout: Some(2),
         };
         let mut genesis = genesis;
         edit(&mut genesis, &pks);

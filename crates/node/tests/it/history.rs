@@ -119,3 +119,16 @@ fn every_transaction_writing_a_key_in_one_block_is_its_own_version() {
     assert_eq!(v.len(), 1);
     assert_eq!((v[0].height, v[0].tx_hash), (0, Hash::default()));
 }
+
+/// Storage keeps a key and its history head in one tree leaf by the head's prefix; the prefix
+/// it pairs by is the one heads are written under.
+#[test]
+fn storage_pairs_keys_with_the_history_prefix() {
+    assert_eq!(xa_storage::PAIRED_PREFIX, history::PREFIX);
+    assert!(
+        history::TRACKED
+            .iter()
+            .all(|p| !p.starts_with(history::PREFIX)),
+        "a tracked key under the head prefix would have no head of its own"
+    );
+}

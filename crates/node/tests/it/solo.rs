@@ -45,6 +45,7 @@ pub fn genesis(params: ChainParams) -> Genesis {
         tender_threshold_trusted_dealer_devnet_only: None,
         tender_min_publicity_ms_devnet_only: None,
         tender_dkg_trusted_setup_devnet_only: None,
+        state_layout: Some(2),
     };
     g.validate().expect("genesis");
     g

@@ -213,6 +213,7 @@ fn store_options_change_buffering_not_contents() {
     let small = StoreOptions {
         memtable_bytes: MIN_MEMTABLE_BYTES,
         journal_bytes: MIN_JOURNAL_BYTES,
+        ..StoreOptions::default()
     };
     let mut root = None;
     {
